@@ -1,0 +1,41 @@
+# pytest-iterbench: `make run` and `make test` set everything up themselves.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test test-serial lint bench clean
+
+setup: $(STAMP)
+
+# torch==2.13.0 first: it is the CPU build on this machine's disk; any other
+# torch requirement resolved with no torch installed pulls a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[torch,dev]'
+	touch $(STAMP)
+
+## Run the example workspace's benchmark end to end: results.json + reports/.
+run: $(STAMP)
+	$(BIN)/pytest --iterbench run-002 -n auto
+
+## The project's own tests (serial and under xdist), including slow end-to-end checks.
+test: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+test-serial: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check pytest_iterbench tests benchmarks iterations metrics
+	$(BIN)/ruff format --check pytest_iterbench tests benchmarks iterations metrics
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_item_overhead.py
+	$(BIN)/python benchmarks/bench_isolation.py
+
+clean:
+	rm -rf $(VENV) .tox .iterbench .pytest_cache

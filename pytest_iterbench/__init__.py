@@ -1,0 +1,51 @@
+"""pytest-iterbench: compare alternative solutions of an ML task on metrics, from pytest.
+
+The public API; everything here is re-exported from the module that owns it.
+"""
+
+from __future__ import annotations
+
+from pytest_iterbench.api import (
+    execute_run,
+    generate_report,
+    load_iterations,
+    load_metrics,
+    load_runs,
+)
+from pytest_iterbench.errors import (
+    ExecutionFailed,
+    GpuUnavailableError,
+    IterbenchError,
+    MetricSkipped,
+    Problem,
+    WorkspaceError,
+)
+from pytest_iterbench.execution import Execution
+from pytest_iterbench.metric import BaseMetric, MetricResult, requires_gpu, timed
+from pytest_iterbench.model import Iteration, MetricDefinition, RunDefinition
+from pytest_iterbench.records import ResultRecord
+from pytest_iterbench.workspace import Workspace
+
+__all__ = [
+    "BaseMetric",
+    "Execution",
+    "ExecutionFailed",
+    "GpuUnavailableError",
+    "Iteration",
+    "IterbenchError",
+    "MetricDefinition",
+    "MetricResult",
+    "MetricSkipped",
+    "Problem",
+    "ResultRecord",
+    "RunDefinition",
+    "Workspace",
+    "WorkspaceError",
+    "execute_run",
+    "generate_report",
+    "load_iterations",
+    "load_metrics",
+    "load_runs",
+    "requires_gpu",
+    "timed",
+]

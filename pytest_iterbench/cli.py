@@ -1,0 +1,100 @@
+"""The ``iterbench`` command: validate a workspace, run, report, recover.
+
+>>> main(["validate", "."])  # doctest: +SKIP
+workspace /path: OK (3 iterations, 6 metrics, 2 runs)
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pytest_iterbench.errors import IterbenchError, WorkspaceError
+from pytest_iterbench.report import render_report, write_report
+from pytest_iterbench.results_store import ResultsStore
+from pytest_iterbench.workspace import Workspace
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iterbench",
+        description="Compare iterations of an ML task on metrics (pytest-iterbench).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    validate = commands.add_parser(
+        "validate",
+        help="check iterations.json, metrics.json and runs.json (schemas, cross-references)",
+    )
+    validate.add_argument("workspace", nargs="?", default=".", help="workspace folder (default: .)")
+    run = commands.add_parser(
+        "run", help="run RUN_ID through pytest (extra arguments after -- go to pytest)"
+    )
+    run.add_argument("run_id")
+    run.add_argument("--dir", default=".", help="workspace folder (default: .)")
+    run.add_argument(
+        "pytest_args", nargs=argparse.REMAINDER, help="arguments for pytest, e.g. -- -n auto"
+    )
+    report = commands.add_parser(
+        "report", help="regenerate reports/comparison_report.md from results.json"
+    )
+    report.add_argument("workspace", nargs="?", default=".")
+    report.add_argument("--run", required=True, help="the run to report on")
+    recover = commands.add_parser(
+        "recover", help="fold journals of interrupted sessions into results.json"
+    )
+    recover.add_argument("workspace", nargs="?", default=".")
+    return parser
+
+
+def _validate(workspace: str) -> int:
+    loaded = Workspace.load(workspace)
+    print(
+        f"workspace {loaded.root}: OK ({len(loaded.iterations)} iterations, {len(loaded.metrics)} metrics, {len(loaded.runs)} runs)"
+    )
+    return 0
+
+
+def _run(run_id: str, directory: str, pytest_args: list[str]) -> int:
+    import pytest
+
+    args = [arg for arg in pytest_args if arg != "--"]
+    return int(pytest.main(["--iterbench", run_id, "--iterbench-dir", directory, *args]))
+
+
+def _report(directory: str, run_id: str) -> int:
+    workspace = Workspace.load(directory)
+    run = workspace.run(run_id)
+    records = ResultsStore(workspace.root).read()
+    path = write_report(
+        workspace.root, render_report(records, run.id, run.iteration_ids, run.metric_ids)
+    )
+    print(f"report: {path}")
+    return 0
+
+
+def _recover(directory: str) -> int:
+    count = ResultsStore(Path(directory).resolve()).recover()
+    print(f"recovered {count} records into {Path(directory).resolve() / 'results.json'}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``iterbench`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            return _validate(args.workspace)
+        if args.command == "run":
+            return _run(args.run_id, args.dir, args.pytest_args)
+        if args.command == "report":
+            return _report(args.workspace, args.run)
+        return _recover(args.workspace)
+    except WorkspaceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
+    except IterbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

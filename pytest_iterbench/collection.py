@@ -1,0 +1,128 @@
+"""Collection: the run's (iteration, metric) pairs as pytest items.
+
+Metrics with a ``class`` become ``MetricItem``s under ``runs.json::<run>``, with
+ids like ``runs.json::run-001::v1-baseline-accuracy`` so that ``-k`` and
+``--lf`` work. Metric tests (test functions taking the ``iteration`` fixture and
+marked ``@pytest.mark.metric(ID)``) are parametrized over the run's iterations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_iterbench.errors import IterbenchError
+from pytest_iterbench.metric import BaseMetric
+
+if TYPE_CHECKING:
+    from pytest_iterbench.session import IterbenchSession
+
+METRIC_MARKER = "metric"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The (iteration, metric) pair an item measures."""
+
+    iteration_id: str
+    metric_id: str
+
+
+TARGET_KEY = pytest.StashKey[Target]()
+
+
+def item_target(item: pytest.Item) -> Target | None:
+    """The pair an item measures, or None for an ordinary test."""
+    return item.stash.get(TARGET_KEY, None)
+
+
+def group_marks(config: pytest.Config, iteration_id: str) -> list[pytest.MarkDecorator]:
+    """Keep every item of one iteration on one xdist worker (``--dist loadgroup``)."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return []
+    return [pytest.mark.xdist_group(f"iterbench-{iteration_id}")]
+
+
+class RunFile(pytest.File):
+    """``runs.json`` of the workspace: yields the selected run."""
+
+    def __init__(self, *, state: IterbenchSession, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state = state
+
+    def collect(self) -> Iterator[RunCollector]:
+        yield RunCollector.from_parent(self, name=self.state.run.id, state=self.state)
+
+
+class RunCollector(pytest.Collector):
+    """One run: an item per iteration × metric that has a class."""
+
+    def __init__(self, *, state: IterbenchSession, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state = state
+
+    def collect(self) -> Iterator[MetricItem]:
+        run = self.state.run
+        for iteration_id in run.iteration_ids:
+            for metric_id in run.metric_ids:
+                if metric_id not in self.state.workspace.metric_classes:
+                    continue  # produced by a metric test
+                item = MetricItem.from_parent(
+                    self, name=f"{iteration_id}-{metric_id}", state=self.state
+                )
+                item.stash[TARGET_KEY] = Target(iteration_id, metric_id)
+                for mark in group_marks(self.config, iteration_id):
+                    item.add_marker(mark)
+                yield item
+
+
+class MetricItem(pytest.Item):
+    """Measures one iteration with one metric class, from the iteration's shared execution."""
+
+    def __init__(self, *, state: IterbenchSession, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state = state
+
+    def runtest(self) -> None:
+        target = self.stash[TARGET_KEY]
+        execution = self.state.execution(target.iteration_id)
+        metric = self.state.instantiate_metric(target.metric_id)
+        _call_hook(metric, "setup")
+        try:
+            result = (
+                metric.measure_execution(execution)
+                if isinstance(metric, BaseMetric)
+                else _seed_measure(metric, execution)
+            )
+        finally:
+            _call_hook(metric, "teardown")
+        self.state.measured(self).append((result.value, dict(result.metadata or {})))
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | Any:
+        if isinstance(excinfo.value, IterbenchError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        target = self.stash[TARGET_KEY]
+        return self.path, None, f"{self.state.run.id}: {target.iteration_id} × {target.metric_id}"
+
+
+def _seed_measure(metric: Any, execution: Any) -> Any:
+    """A duck-typed seed metric (not a BaseMetric subclass): call its measure() directly."""
+    return metric.measure(
+        str(execution.directory),
+        execution.iteration.entry_point,
+        dict(execution.iteration.parameters),
+    )
+
+
+def _call_hook(metric: Any, name: str) -> None:
+    hook = getattr(metric, name, None)
+    if callable(hook):
+        hook()

@@ -1,0 +1,196 @@
+"""An iteration's execution: its entry point run once per session, shared by its metrics.
+
+``Executor`` runs each iteration at most once per pytest session, even under
+xdist: the first process to need an iteration takes a file lock, executes it
+through the process template, and saves the ``Execution``; any other process
+then loads it instead of running the entry point again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from pytest_iterbench.errors import ExecutionFailed
+from pytest_iterbench.isolation import ExecutionRequest, ProcessTemplate, RawOutcome, Status
+from pytest_iterbench.model import Iteration
+
+LOG_TAIL_LINES = 20
+
+
+@dataclass(frozen=True)
+class Execution:
+    """The outcome of running one iteration's entry point: outputs and resources.
+
+    Metrics read it; they never run the entry point themselves. ``status`` is
+    ``ok``, ``error`` (raised, exited, killed by a signal, out of memory) or
+    ``timeout``, with ``reason`` saying why.
+    """
+
+    iteration: Iteration
+    directory: Path
+    status: Status
+    outputs: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    traceback: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    resources: dict[str, Any] = field(default_factory=dict)
+    log_path: Path | None = None
+    pid: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def id(self) -> str:
+        """The iteration's id."""
+        return self.iteration.id
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The parameters ``run()`` received."""
+        return self.iteration.parameters
+
+    def raise_for_status(self) -> None:
+        """Raise ``ExecutionFailed`` (with traceback and log tail) unless the execution succeeded."""
+        if not self.ok:
+            raise ExecutionFailed(
+                self.iteration.id, self.status, self.reason or "", self.describe_failure()
+            )
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        """The last lines the iteration printed (stdout and stderr together)."""
+        if self.log_path is None or not self.log_path.is_file():
+            return ""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def describe_failure(self) -> str:
+        """A multi-line explanation of a failed execution, for the test report."""
+        parts = [f"iteration {self.iteration.id!r} {self.status}: {self.reason}"]
+        if self.traceback:
+            parts.append(self.traceback.rstrip())
+        tail = self.log_tail()
+        if tail:
+            parts.append(f"last lines printed (full log: {self.log_path}):\n{tail}")
+        return "\n".join(parts)
+
+    @classmethod
+    def from_outcome(
+        cls, iteration: Iteration, directory: Path, outcome: RawOutcome, log_path: Path
+    ) -> Execution:
+        result = outcome.result
+        return cls(
+            iteration=iteration,
+            directory=directory,
+            status=outcome.status,
+            outputs=result.get("outputs", {}),
+            reason=outcome.reason,
+            traceback=result.get("traceback"),
+            timings=result.get("timings", {}),
+            resources=result.get("resources", {}),
+            log_path=log_path,
+            pid=outcome.pid,
+        )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Session-wide defaults; an iteration's own ``timeout`` / ``memory_limit_mb`` win."""
+
+    timeout: float | None = None
+    memory_limit_mb: float | None = None
+
+    def for_iteration(self, iteration: Iteration) -> Limits:
+        return Limits(
+            timeout=iteration.timeout if iteration.timeout is not None else self.timeout,
+            memory_limit_mb=iteration.memory_limit_mb
+            if iteration.memory_limit_mb is not None
+            else self.memory_limit_mb,
+        )
+
+
+class Executor:
+    """Runs each iteration at most once per session, in isolation, and caches the result.
+
+    ``scratch`` is the session's folder (shared by xdist workers on one host):
+    it holds the per-iteration lock, the child's result and the log.
+    """
+
+    def __init__(
+        self, workspace_root: Path, scratch: Path, template: ProcessTemplate, limits: Limits
+    ) -> None:
+        self.workspace_root = workspace_root
+        self.scratch = scratch
+        self.template = template
+        self.limits = limits
+        self._cache: dict[str, Execution] = {}
+        self.executed: list[str] = []  # iterations this process ran itself, in order
+
+    def get(self, iteration: Iteration) -> Execution:
+        """The iteration's execution: from memory, from another worker, or run now."""
+        if iteration.id in self._cache:
+            return self._cache[iteration.id]
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        saved = self.scratch / f"{iteration.id}.execution.pickle"
+        with FileLock(self.scratch / f"{iteration.id}.lock"):
+            execution = _load(saved)
+            if execution is None:
+                execution = self._run(iteration)
+                _save(saved, execution)
+        self._cache[iteration.id] = execution
+        return execution
+
+    def _run(self, iteration: Iteration) -> Execution:
+        limits = self.limits.for_iteration(iteration)
+        directory = iteration.directory(self.workspace_root)
+        log_path = self.scratch / f"{iteration.id}.log"
+        request = ExecutionRequest(
+            directory=directory,
+            entry_point=iteration.entry_point,
+            parameters=iteration.parameters,
+            result_path=self.scratch / f"{iteration.id}.result.pickle",
+            log_path=log_path,
+            timeout=limits.timeout,
+            memory_limit_mb=limits.memory_limit_mb,
+            extra_path=(str(self.workspace_root),),
+        )
+        if not iteration.entry_point.endswith(".py"):
+            outcome = RawOutcome(
+                "error",
+                reason=f"entry point {iteration.entry_point!r}: only Python modules (main.py with run(parameters)) can be executed in this version",
+            )
+        else:
+            outcome = self.template.execute(request)
+            self.executed.append(iteration.id)
+        with contextlib.suppress(FileNotFoundError):
+            request.result_path.unlink()
+        return Execution.from_outcome(iteration, directory, outcome, log_path)
+
+
+def _load(path: Path) -> Execution | None:
+    try:
+        with path.open("rb") as handle:
+            execution: Execution = pickle.load(handle)
+            return execution
+    except FileNotFoundError:
+        return None
+
+
+def _save(path: Path, execution: Execution) -> None:
+    partial = path.with_suffix(".partial")
+    try:
+        with partial.open("wb") as handle:
+            pickle.dump(execution, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        # Outputs that pickle in the child but not here are rare; this process keeps them in memory.
+        partial.unlink(missing_ok=True)
+        return
+    os.replace(partial, path)

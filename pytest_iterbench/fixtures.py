@@ -1,0 +1,66 @@
+"""The fixtures a metric test uses: ``iteration`` and ``record_result``.
+
+A metric test is a plain test function::
+
+    @pytest.mark.metric("balanced_accuracy")
+    def test_balanced_accuracy(iteration, record_result):
+        y_true, y_pred = iteration.outputs["y_true"], iteration.outputs["y_pred"]
+        record_result(balanced_accuracy_score(y_true, y_pred), n=len(y_true))
+
+Under ``pytest --iterbench RUN`` it is parametrized over the run's iterations
+(``test_balanced_accuracy[v1-baseline]``, ...) and deselected when the run does
+not include its metric; without ``--iterbench`` it is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pytest_iterbench.collection import item_target
+from pytest_iterbench.execution import Execution
+from pytest_iterbench.session import IterbenchSession
+
+SESSION_KEY = pytest.StashKey[IterbenchSession]()
+RecordResult = Callable[..., None]
+
+
+def _session(request: pytest.FixtureRequest) -> IterbenchSession:
+    state = request.config.stash.get(SESSION_KEY, None)
+    if state is None:
+        pytest.skip("metric test: run it with --iterbench RUN_ID")
+    return state
+
+
+@pytest.fixture
+def iteration(request: pytest.FixtureRequest) -> Execution:
+    """The iteration under test, executed once per session: ``.outputs``, ``.parameters``,
+    ``.timings``, ``.resources``, ``.directory``, ``.id``.
+
+    An iteration whose entry point failed makes the test an error (or a timeout)
+    with the reason, and the session carries on.
+    """
+    state = _session(request)
+    target = item_target(request.node)
+    if target is None:
+        raise pytest.UsageError(
+            f"{request.node.nodeid}: the iteration fixture needs @pytest.mark.metric(ID)"
+        )
+    return state.execution(target.iteration_id)
+
+
+@pytest.fixture
+def record_result(request: pytest.FixtureRequest) -> RecordResult:
+    """Record a value of the test's metric for the current iteration: ``record_result(value, **metadata)``.
+
+    Each call adds one record to ``results.json``, in the metric's unit from ``metrics.json``.
+    """
+    state = _session(request)
+    recorded = state.measured(request.node)
+
+    def record(value: float | None, **metadata: Any) -> None:
+        recorded.append((None if value is None else float(value), metadata))
+
+    return record

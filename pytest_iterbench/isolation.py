@@ -1,0 +1,220 @@
+"""Isolated execution of iteration entry points, through a process template.
+
+``ProcessTemplate`` starts ``template_process.py`` once (a warm interpreter with
+the heavy modules pre-imported) and asks it to fork a fresh child for every
+execution. The parent enforces the timeout (it kills the child's whole process
+group) and reads back the child's pickled result; the memory limit is applied
+inside the child. Crashes, exits and signals become ``RawOutcome`` values,
+never exceptions, so the session carries on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from pytest_iterbench.errors import IterbenchError
+
+TEMPLATE_SCRIPT = Path(__file__).with_name("template_process.py")
+START_TIMEOUT = 120.0  # seconds for the template to start and pre-import its modules
+Status = Literal["ok", "error", "timeout"]
+
+
+@dataclass(frozen=True)
+class ExecutionRequest:
+    """What one isolated execution needs; plain data, sent as JSON to the template."""
+
+    directory: Path
+    entry_point: str
+    parameters: dict[str, Any]
+    result_path: Path
+    log_path: Path
+    timeout: float | None = None
+    memory_limit_mb: float | None = None
+    extra_path: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "op": "execute",
+            "directory": str(self.directory),
+            "entry_point": self.entry_point,
+            "parameters": self.parameters,
+            "result_path": str(self.result_path),
+            "log_path": str(self.log_path),
+            "memory_limit_mb": self.memory_limit_mb,
+            "extra_path": list(self.extra_path),
+        }
+
+
+@dataclass(frozen=True)
+class RawOutcome:
+    """What came back from one child: its result dict, or why there is none."""
+
+    status: Status
+    result: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    pid: int | None = None
+
+
+class _LineChannel:
+    """Reads JSON lines from a pipe with a deadline."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._fd = stream.fileno()
+        self._buffer = b""
+
+    def read(self, timeout: float | None) -> dict[str, Any] | None:
+        """The next message, or None when the deadline passes first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([self._fd], [], [], remaining)
+            if not ready:
+                return None
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                raise EOFError("the process template exited")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        message: dict[str, Any] = json.loads(line)
+        return message
+
+
+class ProcessTemplate:
+    """A warm interpreter that forks one isolated child per execution.
+
+    >>> template = ProcessTemplate(preload=["numpy"])  # doctest: +SKIP
+    >>> outcome = template.execute(request)  # doctest: +SKIP
+    >>> template.close()  # doctest: +SKIP
+    """
+
+    def __init__(self, preload: list[str], sys_path: list[str] | None = None) -> None:
+        self.preload = list(preload)
+        self.sys_path = list(sys.path if sys_path is None else sys_path)
+        self.preloaded: list[str] = []
+        self.preload_failed: dict[str, str] = {}
+        self.start_seconds: float | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._channel: _LineChannel | None = None
+
+    def _start(self) -> tuple[subprocess.Popen[bytes], _LineChannel]:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-P", str(TEMPLATE_SCRIPT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            start_new_session=True,  # Ctrl-C in the terminal reaches pytest, which cleans up
+        )
+        assert process.stdin is not None
+        assert process.stdout is not None
+        channel = _LineChannel(process.stdout)
+        sys_path = [entry for entry in self.sys_path if entry]
+        process.stdin.write(
+            (json.dumps({"sys_path": sys_path, "preload": self.preload}) + "\n").encode()
+        )
+        process.stdin.flush()
+        try:
+            ready = channel.read(START_TIMEOUT)
+        except EOFError as exc:
+            raise IterbenchError(
+                f"the process template failed to start (exit code {process.wait()})"
+            ) from exc
+        if ready is None:
+            process.kill()
+            raise IterbenchError(
+                f"the process template did not start within {START_TIMEOUT:g} s (pre-importing {self.preload})"
+            )
+        self.preloaded = ready["preloaded"]
+        self.preload_failed = ready["preload_failed"]
+        self.start_seconds = time.perf_counter() - started
+        self._process, self._channel = process, channel
+        return process, channel
+
+    def _ensure_started(self) -> tuple[subprocess.Popen[bytes], _LineChannel]:
+        if self._process is not None and self._channel is not None and self._process.poll() is None:
+            return self._process, self._channel
+        return self._start()
+
+    def execute(self, request: ExecutionRequest) -> RawOutcome:
+        """Run one entry point in a fresh child; never raises for the child's failures."""
+        process, channel = self._ensure_started()
+        assert process.stdin is not None
+        with contextlib.suppress(FileNotFoundError):
+            request.result_path.unlink()
+        process.stdin.write((json.dumps(request.to_json()) + "\n").encode())
+        process.stdin.flush()
+        started = channel.read(START_TIMEOUT)
+        if started is None:
+            raise IterbenchError("the process template did not fork a child in time")
+        pid = int(started["pid"])
+        exited = channel.read(request.timeout)
+        if exited is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            channel.read(START_TIMEOUT)
+            return RawOutcome(
+                "timeout",
+                reason=f"exceeded the timeout of {request.timeout:g} s and was killed",
+                pid=pid,
+            )
+        return self._outcome(request, exited, pid)
+
+    @staticmethod
+    def _outcome(request: ExecutionRequest, exited: dict[str, Any], pid: int) -> RawOutcome:
+        if "signal" in exited:
+            hint = (
+                " (the system may have run out of memory)"
+                if exited["signal"] == signal.SIGKILL
+                else ""
+            )
+            return RawOutcome(
+                "error",
+                reason=f"the iteration's process was killed by {exited['signal_name']}{hint}",
+                pid=pid,
+            )
+        try:
+            with request.result_path.open("rb") as handle:
+                result: dict[str, Any] = pickle.load(handle)
+        except FileNotFoundError:
+            code = exited.get("returncode")
+            return RawOutcome(
+                "error",
+                reason=f"the iteration's process exited with code {code} before returning a result (os._exit?)",
+                pid=pid,
+            )
+        except Exception as exc:
+            return RawOutcome(
+                "error",
+                reason=f"the outputs of run() cannot be loaded here: {type(exc).__name__}: {exc}",
+                pid=pid,
+            )
+        if result["status"] != "ok":
+            return RawOutcome("error", result=result, reason=result["reason"], pid=pid)
+        return RawOutcome("ok", result=result, pid=pid)
+
+    def close(self) -> None:
+        """Stop the template; a template that does not stop in 5 s is killed."""
+        process, self._process, self._channel = self._process, None, None
+        if process is None or process.poll() is not None:
+            return
+        assert process.stdin is not None
+        try:
+            process.stdin.write(b'{"op": "exit"}\n')
+            process.stdin.close()
+            process.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            process.kill()
+            process.wait()
+        finally:
+            if process.stdout is not None:
+                process.stdout.close()

@@ -1,0 +1,155 @@
+"""Built-in metrics, with the seed's names.
+
+Quality metrics read the iteration's outputs ``y_true`` and ``y_pred``; the
+performance metrics read what the harness measured while the entry point ran
+(wall and CPU time, peak RSS above the process baseline, torch's GPU peak).
+Each also works through the seed's ``measure(iteration_path, entry_point,
+parameters)``, which executes the entry point in isolation first.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from abc import abstractmethod
+from pathlib import Path
+from typing import Any
+
+from pytest_iterbench.errors import GpuUnavailableError, IterbenchError
+from pytest_iterbench.execution import Execution, Executor, Limits
+from pytest_iterbench.isolation import ProcessTemplate
+from pytest_iterbench.metric import BaseMetric, MetricResult, cuda_available
+from pytest_iterbench.model import Iteration
+from pytest_iterbench.preload import resolve_preload
+
+
+def execute_standalone(
+    iteration_path: str, entry_point: str, parameters: dict[str, Any]
+) -> Execution:
+    """Run one entry point in isolation, outside a pytest session (the seed's path)."""
+    directory = Path(iteration_path).resolve()
+    iteration = Iteration(
+        id=directory.name or "iteration",
+        source_path=str(directory),
+        entry_point=entry_point,
+        parameters=dict(parameters),
+    )
+    template = ProcessTemplate(resolve_preload(["auto"], [directory]))
+    try:
+        with tempfile.TemporaryDirectory(prefix="iterbench-") as scratch:
+            return Executor(directory, Path(scratch), template, Limits()).get(iteration)
+    finally:
+        template.close()
+
+
+class ExecutionMetric(BaseMetric):
+    """A metric computed from an ``Execution``: subclasses implement ``from_execution``."""
+
+    def measure(
+        self, iteration_path: str, entry_point: str, parameters: dict[str, Any]
+    ) -> MetricResult:
+        return self.measure_execution(execute_standalone(iteration_path, entry_point, parameters))
+
+    def measure_execution(self, execution: Execution) -> MetricResult:
+        execution.raise_for_status()
+        return self.from_execution(execution)
+
+    @abstractmethod
+    def from_execution(self, execution: Execution) -> MetricResult:
+        """The measurement, from a successful execution."""
+
+
+def _labels(execution: Execution) -> tuple[Any, Any]:
+    missing = [key for key in ("y_true", "y_pred") if key not in execution.outputs]
+    if missing:
+        found = ", ".join(sorted(map(str, execution.outputs))) or "(none)"
+        raise IterbenchError(
+            f"iteration {execution.iteration.id!r}: run() outputs lack {', '.join(missing)}; found keys: {found}"
+        )
+    return execution.outputs["y_true"], execution.outputs["y_pred"]
+
+
+class _ClassificationMetric(ExecutionMetric):
+    """A score in [0, 1] from sklearn.metrics, reported in % when the metric's unit is '%'."""
+
+    def score(self, y_true: Any, y_pred: Any) -> float:
+        raise NotImplementedError
+
+    def from_execution(self, execution: Execution) -> MetricResult:
+        y_true, y_pred = _labels(execution)
+        value = self.score(y_true, y_pred)
+        if self.unit == "%":
+            value *= 100
+        return MetricResult(self.metric_id, value, self.unit, {"n_samples": len(y_true)})
+
+
+class AccuracyMetric(_ClassificationMetric):
+    """Share of correct predictions (``sklearn.metrics.accuracy_score``)."""
+
+    metric_id = "accuracy"
+    unit = "%"
+
+    def score(self, y_true: Any, y_pred: Any) -> float:
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y_true, y_pred))
+
+
+class F1MacroMetric(_ClassificationMetric):
+    """Macro-averaged F1 (``sklearn.metrics.f1_score(average="macro")``)."""
+
+    metric_id = "f1_macro"
+    unit = ""
+
+    def score(self, y_true: Any, y_pred: Any) -> float:
+        from sklearn.metrics import f1_score
+
+        return float(f1_score(y_true, y_pred, average="macro"))
+
+
+class ExecutionTimeMetric(ExecutionMetric):
+    """Wall-clock seconds of the entry point: importing it plus ``run(parameters)``."""
+
+    metric_id = "exec_time"
+    higher_is_better = False
+    unit = "seconds"
+
+    def from_execution(self, execution: Execution) -> MetricResult:
+        return MetricResult(
+            self.metric_id, execution.timings["wall_seconds"], self.unit, dict(execution.timings)
+        )
+
+
+class PeakMemoryMetric(ExecutionMetric):
+    """Peak RSS the iteration added to its own fresh process, in MB."""
+
+    metric_id = "peak_memory"
+    higher_is_better = False
+    unit = "MB"
+
+    def from_execution(self, execution: Execution) -> MetricResult:
+        resources = execution.resources
+        metadata = {
+            "baseline_rss_mb": resources["baseline_rss_mb"],
+            "peak_rss_mb": resources["peak_rss_mb"],
+        }
+        return MetricResult(
+            self.metric_id, resources["peak_rss_above_baseline_mb"], self.unit, metadata
+        )
+
+
+class GpuMemoryMetric(ExecutionMetric):
+    """torch's peak allocated CUDA memory during the iteration, in MB; skipped without CUDA."""
+
+    metric_id = "gpu_memory"
+    higher_is_better = False
+    unit = "MB"
+
+    def from_execution(self, execution: Execution) -> MetricResult:
+        gpu = execution.resources.get("gpu") or {}
+        if gpu.get("cuda_used"):
+            metadata = {"device": gpu["device"], "peak_reserved_mb": gpu["peak_reserved_mb"]}
+            return MetricResult(self.metric_id, gpu["peak_allocated_mb"], self.unit, metadata)
+        available, reason = cuda_available()
+        if not available:
+            raise GpuUnavailableError(reason)
+        return MetricResult(self.metric_id, 0.0, self.unit, {"cuda_used": False})

@@ -1,0 +1,158 @@
+"""The workspace's definitions: iterations, metrics and runs, as frozen dataclasses.
+
+Each mirrors one entry of ``iterations.json``, ``metrics.json`` or ``runs.json``
+(the seed formats); ``from_json`` takes an entry already validated against its
+schema, ``to_json`` gives it back as plain builtins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Iteration:
+    """One alternative solution: a folder of code, an entry point and its parameters.
+
+    >>> it = Iteration.from_json({"id": "v1", "source_path": "iterations/v1/", "entry_point": "main.py"})
+    >>> it.parameters, it.parent
+    ({}, None)
+    """
+
+    id: str
+    source_path: str
+    entry_point: str
+    name: str = ""
+    description: str = ""
+    approach: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    parent: str | None = None
+    created_at: str | None = None
+    tags: tuple[str, ...] = ()
+    timeout: float | None = None
+    memory_limit_mb: float | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Iteration:
+        return cls(
+            id=data["id"],
+            source_path=data["source_path"],
+            entry_point=data["entry_point"],
+            name=data.get("name", ""),
+            description=data.get("description", ""),
+            approach=data.get("approach", ""),
+            parameters=dict(data.get("parameters") or {}),
+            parent=data.get("parent"),
+            created_at=data.get("created_at"),
+            tags=tuple(data.get("tags", ())),
+            timeout=data.get("timeout"),
+            memory_limit_mb=data.get("memory_limit_mb"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "approach": self.approach,
+            "source_path": self.source_path,
+            "entry_point": self.entry_point,
+            "parameters": self.parameters,
+            "parent": self.parent,
+            "tags": list(self.tags),
+        }
+        optional = {
+            "created_at": self.created_at,
+            "timeout": self.timeout,
+            "memory_limit_mb": self.memory_limit_mb,
+        }
+        data.update({key: value for key, value in optional.items() if value is not None})
+        return data
+
+    def directory(self, workspace: Path) -> Path:
+        """The iteration's source folder, resolved against the workspace."""
+        return (workspace / self.source_path).resolve()
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    """What is measured, in which unit, which way is better, and by which class (if any).
+
+    A definition without ``class_path`` is produced by a metric test.
+    """
+
+    id: str
+    higher_is_better: bool
+    unit: str
+    name: str = ""
+    description: str = ""
+    type: str = ""
+    class_path: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MetricDefinition:
+        return cls(
+            id=data["id"],
+            higher_is_better=data["higher_is_better"],
+            unit=data["unit"],
+            name=data.get("name", ""),
+            description=data.get("description", ""),
+            type=data.get("type", ""),
+            class_path=data.get("class"),
+            options=dict(data.get("options") or {}),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "type": self.type,
+            "higher_is_better": self.higher_is_better,
+            "unit": self.unit,
+        }
+        if self.class_path is not None:
+            data["class"] = self.class_path
+        if self.options:
+            data["options"] = self.options
+        return data
+
+
+@dataclass(frozen=True)
+class RunDefinition:
+    """A subset of iterations times a subset of metrics: one pytest session."""
+
+    id: str
+    iteration_ids: tuple[str, ...]
+    metric_ids: tuple[str, ...]
+    name: str = ""
+    description: str = ""
+    status: str | None = None
+    created_at: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunDefinition:
+        return cls(
+            id=data["id"],
+            iteration_ids=tuple(data["iteration_ids"]),
+            metric_ids=tuple(data["metric_ids"]),
+            name=data.get("name", ""),
+            description=data.get("description", ""),
+            status=data.get("status"),
+            created_at=data.get("created_at"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "iteration_ids": list(self.iteration_ids),
+            "metric_ids": list(self.metric_ids),
+        }
+        optional = {"status": self.status, "created_at": self.created_at}
+        data.update({key: value for key, value in optional.items() if value is not None})
+        return data

@@ -1,0 +1,265 @@
+"""The state of one iterbench session, in every pytest process that takes part.
+
+``IterbenchSession`` lives in ``config.stash`` (never in module globals:
+pytester runs many sessions in one process). In the process that runs items
+(serial pytest, or an xdist worker) it executes iterations and turns outcomes
+into records, which travel on the test report. In the controller (serial
+pytest, or xdist's controller) it alone writes: the journal as reports arrive,
+then ``results.json`` and the report at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_iterbench.collection import Target, item_target
+from pytest_iterbench.errors import ExecutionFailed, IterbenchError, MetricSkipped
+from pytest_iterbench.execution import Execution, Executor, Limits
+from pytest_iterbench.isolation import ProcessTemplate
+from pytest_iterbench.model import RunDefinition
+from pytest_iterbench.preload import resolve_preload
+from pytest_iterbench.records import RecordStatus, ResultRecord, environment, utc_now
+from pytest_iterbench.report import render_report, write_report
+from pytest_iterbench.results_store import Journal, ResultsStore
+from pytest_iterbench.workspace import Workspace
+
+RECORD_PROPERTY = "iterbench_record"
+MEASURED_KEY = pytest.StashKey[list[tuple[float | None, dict[str, Any]]]]()
+
+
+@dataclass
+class SessionSettings:
+    """What the command line and ini file chose for this session."""
+
+    run_id: str
+    limits: Limits
+    preload: list[str]
+    session_id: str
+    git_commit: str | None
+
+
+@dataclass
+class ControllerState:
+    """What only the writing process holds."""
+
+    store: ResultsStore
+    journal: Journal
+    recovered: int = 0
+    appended: int = 0
+    report_path: Path | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class IterbenchSession:
+    """Executes, records and (in the controller) persists one run's session."""
+
+    def __init__(
+        self, config: pytest.Config, workspace: Workspace, settings: SessionSettings
+    ) -> None:
+        self.config = config
+        self.workspace = workspace
+        self.settings = settings
+        self.run: RunDefinition = workspace.run(settings.run_id)
+        self.scratch = workspace.state_dir / "sessions" / settings.session_id
+        self._executor: Executor | None = None
+        self.controller: ControllerState | None = None
+        self.metric_tests: set[str] = set()
+
+    # -- executing (serial pytest or an xdist worker) ---------------------------------
+
+    @property
+    def executor(self) -> Executor:
+        if self._executor is None:
+            directories = [
+                self.workspace.iterations[i].directory(self.workspace.root)
+                for i in self.run.iteration_ids
+            ]
+            template = ProcessTemplate(resolve_preload(self.settings.preload, directories))
+            self._executor = Executor(
+                self.workspace.root, self.scratch, template, self.settings.limits
+            )
+        return self._executor
+
+    def execution(self, iteration_id: str) -> Execution:
+        """The iteration's execution (run once per session); raises ExecutionFailed if it failed."""
+        execution = self.executor.get(self.workspace.iterations[iteration_id])
+        execution.raise_for_status()
+        return execution
+
+    def instantiate_metric(self, metric_id: str) -> Any:
+        definition = self.workspace.metrics[metric_id]
+        metric = self.workspace.metric_classes[metric_id](**definition.options)
+        for attribute, value in (
+            ("metric_id", definition.id),
+            ("unit", definition.unit),
+            ("higher_is_better", definition.higher_is_better),
+        ):
+            with contextlib.suppress(
+                AttributeError
+            ):  # a read-only property on a user's class: its own value stands
+                setattr(metric, attribute, value)
+        return metric
+
+    def measured(self, item: pytest.Item) -> list[tuple[float | None, dict[str, Any]]]:
+        """The values an item recorded so far (``record_result`` appends here)."""
+        return item.stash.setdefault(MEASURED_KEY, [])
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        target = item_target(item)
+        try:
+            result = yield
+        except MetricSkipped as exc:
+            if target is None:
+                raise
+            pytest.skip(str(exc))
+        if (
+            target is not None
+            and isinstance(item, pytest.Function)
+            and not item.stash.get(MEASURED_KEY, [])
+        ):
+            raise IterbenchError(
+                f"metric test {item.nodeid} recorded no value: call record_result(value) for metric {target.metric_id!r}"
+            )
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report: pytest.TestReport = yield
+        target = item_target(item)
+        if target is None:
+            return report
+        if call.excinfo is not None and isinstance(call.excinfo.value, ExecutionFailed):
+            report.longrepr = call.excinfo.value.details
+        if call.when == "call" or (call.when == "setup" and not report.passed):
+            for record in self._records(item, target, call, report):
+                report.user_properties.append(
+                    (RECORD_PROPERTY, json.dumps(record.to_json(), allow_nan=False))
+                )
+        return report
+
+    def _records(
+        self,
+        item: pytest.Item,
+        target: Target,
+        call: pytest.CallInfo[None],
+        report: pytest.TestReport,
+    ) -> list[ResultRecord]:
+        status, reason = _status(call, report)
+        values = item.stash.get(MEASURED_KEY, []) or [(None, {})]
+        if status in ("error", "timeout", "skipped"):
+            values = [(None, {})]
+        definition = self.workspace.metrics[target.metric_id]
+        iteration = self.workspace.iterations[target.iteration_id]
+        return [
+            ResultRecord(
+                run_id=self.run.id,
+                iteration_id=target.iteration_id,
+                metric_id=target.metric_id,
+                value=value,
+                unit=definition.unit,
+                status=status,
+                reason=reason,
+                executed_at=utc_now(),
+                environment=environment(),
+                session_id=self.settings.session_id,
+                parameters=iteration.parameters,
+                metadata=metadata,
+                git_commit=self.settings.git_commit,
+                nodeid=item.nodeid,
+            )
+            for value, metadata in values
+        ]
+
+    # -- persisting (the controller only) --------------------------------------------
+
+    def start_controller(self) -> None:
+        store = ResultsStore(self.workspace.root)
+        journal = store.open_journal(self.settings.session_id)
+        self.controller = ControllerState(store=store, journal=journal)
+        try:
+            self.controller.recovered = store.recover()
+        except IterbenchError as exc:
+            self.controller.errors.append(str(exc))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.controller is None:
+            return
+        for name, value in report.user_properties:
+            if name == RECORD_PROPERTY:
+                self.controller.journal.append(json.loads(str(value)))
+                self.controller.appended += 1
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput["iterbench_session_id"] = self.settings.session_id
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self._executor is not None:
+            self._executor.template.close()
+        if self.controller is None:
+            return
+        self.controller.journal.close()
+        try:
+            self.controller.store.fold([self.controller.journal.path])
+            records = self.controller.store.read()
+            text = render_report(records, self.run.id, self.run.iteration_ids, self.run.metric_ids)
+            self.controller.report_path = write_report(self.workspace.root, text)
+        except IterbenchError as exc:
+            self.controller.errors.append(str(exc))
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+        _clean_scratch(self.scratch)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.controller is None:
+            return
+        state = self.controller
+        write = terminalreporter.write_line
+        terminalreporter.section("iterbench")
+        if state.recovered:
+            write(f"recovered {state.recovered} records from interrupted sessions' journals")
+        write(
+            f"run {self.run.id}, session {self.settings.session_id}: {state.appended} records -> {state.store.path}"
+        )
+        if state.report_path is not None:
+            write(f"report: {state.report_path}")
+        for error in state.errors:
+            write(f"ERROR: {error}", red=True)
+
+
+def _status(
+    call: pytest.CallInfo[None], report: pytest.TestReport
+) -> tuple[RecordStatus, str | None]:
+    if report.passed:
+        return "passed", None
+    if report.skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        return "skipped", reason.removeprefix("Skipped: ")
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, ExecutionFailed):
+        return ("timeout" if exc.status == "timeout" else "error"), exc.reason
+    if isinstance(exc, AssertionError) and call.when == "call":
+        message = str(exc).strip().splitlines()
+        return "failed", message[0] if message else "assertion failed"
+    return "error", f"{type(exc).__name__}: {exc}" if exc is not None else "failed"
+
+
+def _clean_scratch(scratch: Path) -> None:
+    """Drop the session's pickled outputs; keep the iterations' logs for the user."""
+    if not scratch.is_dir():
+        return
+    for path in scratch.iterdir():
+        if path.suffix != ".log":
+            path.unlink(missing_ok=True) if path.is_file() else shutil.rmtree(
+                path, ignore_errors=True
+            )
+    if not any(scratch.iterdir()):
+        scratch.rmdir()
