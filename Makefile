@@ -21,16 +21,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/pytest --iterbench run-002 -n auto
 
-## The project's own tests (serial and under xdist), including slow end-to-end checks.
-test: $(STAMP)
+## Lint, then the project's own tests on two workers, slow end-to-end checks included.
+test: lint
 	$(BIN)/pytest -n 2 -q
 
 test-serial: $(STAMP)
 	$(BIN)/pytest -q
 
+LINTED := pytest_iterbench tests benchmarks iterations metrics
+
 lint: $(STAMP)
-	$(BIN)/ruff check pytest_iterbench tests benchmarks iterations metrics
-	$(BIN)/ruff format --check pytest_iterbench tests benchmarks iterations metrics
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -7,7 +7,9 @@ then the items that did not pass, with their reasons. The Markdown passes
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,13 +19,32 @@ from pytest_iterbench.records import utc_now
 REPORT_PATH = Path("reports") / "comparison_report.md"
 
 
-def escape_cell(text: str) -> str:
-    """Make ``text`` safe inside a Markdown table cell (pipes, newlines, backslashes).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 
-    >>> escape_cell("a|b\\nc")
-    'a\\\\|b c'
+
+def escape_cell(text: str) -> str:
+    r"""Make ``text`` one line of literal Markdown text, safe in a table cell or a list item.
+
+    Backslash-escapes what Markdown would read as syntax (pipes, backticks,
+    emphasis, HTML, links) and defuses bare URLs, so any name or reason passes
+    the linter and renders as written.
+
+    >>> print(escape_cell("a|b\nc <x> see https://h.io"))
+    a\|b c \<x\> see https\://h.io
     """
-    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return re.sub(r"\bwww\.", r"www\\.", text.replace("://", "\\://"))
+
+
+def code_span(text: str) -> str:
+    r"""``text`` as inline code, or as escaped text where a code span cannot hold it.
+
+    >>> print(code_span("v1-baseline"), code_span("odd`id"))
+    `v1-baseline` odd\`id
+    """
+    if text and "`" not in text and text == " ".join(text.split()):
+        return f"`{text}`"
+    return escape_cell(text)
 
 
 def format_value(value: float | None) -> str:
@@ -34,24 +55,32 @@ def format_value(value: float | None) -> str:
         return str(int(value))
     if value == 0 or 1e-3 <= abs(value) < 1e6:
         digits = max(0, 3 - math.floor(math.log10(abs(value)))) if value else 0
-        return (
-            f"{value:,.{digits}f}".replace(",", " ") if abs(value) >= 1e4 else f"{value:.{digits}f}"
-        )
+        return f"{value:.{digits}f}"
     return f"{value:.3e}"
+
+
+def _instant(record: dict[str, Any]) -> dt.datetime:
+    """When a record was taken, as an aware datetime (offsets honoured; unparsable: earliest)."""
+    try:
+        moment = dt.datetime.fromisoformat(str(record.get("executed_at", "")))
+    except ValueError:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def latest_by_pair(
     records: Iterable[dict[str, Any]], run_id: str
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """The latest record of each (iteration, metric) of ``run_id`` (file order breaks ties)."""
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    latest: dict[tuple[str, str], tuple[dt.datetime, dict[str, Any]]] = {}
     for record in records:
         if record.get("run_id") != run_id:
             continue
         key = (record["iteration_id"], record["metric_id"])
-        if key not in latest or record.get("executed_at", "") >= latest[key].get("executed_at", ""):
-            latest[key] = record
-    return latest
+        moment = _instant(record)
+        if key not in latest or moment >= latest[key][0]:
+            latest[key] = (moment, record)
+    return {key: record for key, (_, record) in latest.items()}
 
 
 def _ordered(values: Iterable[str], preferred: Sequence[str]) -> list[str]:
@@ -114,7 +143,7 @@ def _problems(
     latest: dict[tuple[str, str], dict[str, Any]], iterations: list[str], metrics: list[str]
 ) -> list[str]:
     rows = [
-        f"- `{escape_cell(i)}` × `{escape_cell(m)}`: {record.get('status')}: {escape_cell(record.get('reason') or 'no reason recorded')}"
+        f"- {code_span(i)} × {code_span(m)}: {record.get('status')}: {escape_cell(record.get('reason') or '') or 'no reason recorded'}"
         for i in iterations
         for m in metrics
         if (record := latest.get((i, m))) is not None and record.get("status", "passed") != "passed"

@@ -46,11 +46,11 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def read_journal(path: Path) -> Iterator[dict[str, Any]]:
     """Complete records of a journal; a line cut short by a kill is skipped."""
-    with path.open("r", encoding="utf-8") as handle:
+    with path.open("rb") as handle:
         for line in handle:
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
+                record = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
                 continue
             if isinstance(record, dict) and "record_id" in record:
                 yield record

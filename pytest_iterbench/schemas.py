@@ -68,9 +68,14 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{error.message} (found {found})"
 
 
+def _document_order(error: jsonschema.ValidationError) -> list[tuple[int, int, str]]:
+    """Sort key: array indices numerically (``[2]`` before ``[10]``), keys by name."""
+    return [
+        (1, 0, part) if isinstance(part, str) else (0, part, "") for part in error.absolute_path
+    ]
+
+
 def validate(name: SchemaName, document: Any, file: str) -> list[Problem]:
     """Every schema violation of ``document``, in document order, as problems."""
-    errors = sorted(
-        _validator(name).iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]
-    )
+    errors = sorted(_validator(name).iter_errors(document), key=_document_order)
     return [Problem(file, json_path(error.absolute_path), _describe(error)) for error in errors]

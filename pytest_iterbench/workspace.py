@@ -83,7 +83,7 @@ def import_object(dotted: str) -> Any:
 
 
 def _known(ids: Sequence[str]) -> str:
-    return ", ".join(ids) if ids else "(none)"
+    return ", ".join(dict.fromkeys(ids)) if ids else "(none)"
 
 
 @dataclass(frozen=True)

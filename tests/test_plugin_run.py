@@ -1,0 +1,191 @@
+"""A run end to end: items, records in results.json, the report, xdist, isolation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import record_keys
+
+COUNTING_MAIN = """
+from pathlib import Path
+
+def run(parameters):
+    with Path("executions.txt").open("a") as handle:  # cwd is the iteration's folder
+        handle.write("x")
+    return {"y_true": [0, 1, 1, 0], "y_pred": parameters["pred"]}
+"""
+
+METRIC_TEST = """
+import pytest
+
+@pytest.mark.metric("agreement")
+def test_agreement(iteration, record_result):
+    y_true, y_pred = iteration.outputs["y_true"], iteration.outputs["y_pred"]
+    record_result(sum(a == b for a, b in zip(y_true, y_pred)) / len(y_true), n=len(y_true))
+"""
+
+
+@pytest.fixture
+def two_iterations(workspace, pytester):
+    workspace.iteration("v1", COUNTING_MAIN, parameters={"pred": [0, 1, 0, 0]})
+    workspace.iteration("v2", COUNTING_MAIN, parameters={"pred": [0, 1, 1, 0]}, parent="v1")
+    workspace.builtin_metrics().metric("agreement", unit="")
+    workspace.run("run-001").write()
+    pytester.mkpydir("metrics")
+    pytester.path.joinpath("metrics", "test_agreement.py").write_text(METRIC_TEST)
+    return workspace
+
+
+def executions(workspace, iteration_id):
+    return len((workspace.root / "iterations" / iteration_id / "executions.txt").read_text())
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_run_records_every_pair_once_and_executes_each_iteration_once(
+    two_iterations, pytester, xdist
+):
+    result = pytester.runpytest("--iterbench", "run-001", "-p", "no:cacheprovider", *xdist)
+    result.assert_outcomes(passed=6)
+    records = two_iterations.results()
+    assert record_keys(records) == {
+        ("run-001", i, m) for i in ("v1", "v2") for m in ("accuracy", "f1_macro", "agreement")
+    }
+    assert len(records) == 6
+    by_pair = {(r["iteration_id"], r["metric_id"]): r for r in records}
+    assert by_pair["v1", "accuracy"]["value"] == pytest.approx(75.0)
+    assert by_pair["v2", "accuracy"]["value"] == pytest.approx(100.0)
+    assert by_pair["v1", "agreement"]["value"] == pytest.approx(0.75)
+    assert by_pair["v1", "agreement"]["metadata"] == {"n": 4}
+    assert by_pair["v1", "accuracy"]["unit"] == "%"
+    assert by_pair["v2", "f1_macro"]["parameters"] == {"pred": [0, 1, 1, 0]}
+    assert {r["status"] for r in records} == {"passed"}
+    assert len({r["session_id"] for r in records}) == 1
+    assert len({r["record_id"] for r in records}) == 6
+    env = records[0]["environment"]
+    assert env["python"]
+    assert env["platform"].startswith("linux")
+    assert "scikit-learn" in env["packages"]
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["executed_at"]) for r in records
+    )
+    assert executions(two_iterations, "v1") == 1
+    assert executions(two_iterations, "v2") == 1
+    report = two_iterations.report()
+    assert "| v1 | 75 | 0.7333 | 0.7500 |" in report
+    assert "| v2 | 100 | 1 | 1 |" in report
+
+
+def test_serial_and_xdist_runs_produce_the_same_record_set(two_iterations, pytester):
+    pytester.runpytest("--iterbench", "run-001", "-p", "no:cacheprovider").assert_outcomes(passed=6)
+    serial = two_iterations.results()
+    pytester.runpytest(
+        "--iterbench", "run-001", "-p", "no:cacheprovider", "-n", "2"
+    ).assert_outcomes(passed=6)
+    both = two_iterations.results()
+    assert both[:6] == serial, "an append-only file keeps the earlier records as they were"
+    xdist = both[6:]
+
+    def values(records):
+        return {(r["run_id"], r["iteration_id"], r["metric_id"]): r["value"] for r in records}
+
+    assert values(xdist) == values(serial)
+    assert {r["session_id"] for r in xdist}.isdisjoint({r["session_id"] for r in serial})
+    assert executions(two_iterations, "v1") == 2  # once per session
+
+
+def test_item_ids_are_readable_and_selectable(two_iterations, pytester):
+    result = pytester.runpytest(
+        "--iterbench", "run-001", "-p", "no:cacheprovider", "--collect-only", "-q"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "runs.json::run-001::v1-accuracy",
+            "runs.json::run-001::v1-f1_macro",
+            "runs.json::run-001::v2-accuracy",
+            "runs.json::run-001::v2-f1_macro",
+            "metrics/test_agreement.py::test_agreement[[]v1[]]",
+            "metrics/test_agreement.py::test_agreement[[]v2[]]",
+        ]
+    )
+    pytester.runpytest(
+        "--iterbench", "run-001", "-p", "no:cacheprovider", "-k", "v2-accuracy"
+    ).assert_outcomes(passed=1)
+    assert record_keys(two_iterations.results()) == {("run-001", "v2", "accuracy")}
+    assert not (two_iterations.root / "iterations" / "v1" / "executions.txt").exists(), (
+        "a deselected iteration never runs"
+    )
+
+
+def test_last_failed_reruns_only_the_failed_item(workspace, pytester):
+    workspace.iteration("good").iteration(
+        "bad", "def run(parameters):\n    raise ValueError('boom')\n"
+    )
+    workspace.builtin_metrics().run().write()
+    pytester.runpytest("--iterbench", "run-001").assert_outcomes(passed=2, failed=2)
+    pytester.runpytest("--iterbench", "run-001", "--lf").assert_outcomes(failed=2, deselected=2)
+
+
+def test_without_iterbench_the_plugin_leaves_a_suite_alone(pytester):
+    pytester.makepyfile(
+        test_plain="""
+        import pytest
+
+        def test_plain():
+            assert 1 + 1 == 2
+
+        @pytest.mark.metric("m")
+        def test_metric(iteration, record_result):
+            record_result(1)
+        """
+    )
+    result = pytester.runpytest("-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*run it with --iterbench RUN_ID*"])
+    assert not (pytester.path / "results.json").exists()
+
+
+def test_iterations_are_isolated_from_each_other(workspace, pytester):
+    main = """
+    import sys
+    import model
+
+    def run(parameters):
+        return {"value": model.VALUE, "others": sorted(m for m in sys.modules if m in ("model", "helper_b"))}
+    """
+    workspace.iteration("a", main, files={"model.py": "VALUE = 'a'\n"})
+    workspace.iteration(
+        "b",
+        main,
+        files={"model.py": "import helper_b\nVALUE = helper_b.X\n", "helper_b.py": "X = 'b'\n"},
+    )
+    workspace.metric("value", "usermetrics.Value").run().write()
+    pytester.makepyfile(
+        usermetrics="""
+        from pytest_iterbench import BaseMetric, MetricResult
+
+        class Value(BaseMetric):
+            def measure(self, iteration_path, entry_point, parameters):
+                raise AssertionError("measure_execution is used")
+
+            def measure_execution(self, execution):
+                return MetricResult("value", len(execution.outputs["others"]), "", {"value": execution.outputs["value"]})
+        """
+    )
+    pytester.runpytest("--iterbench", "run-001").assert_outcomes(passed=2)
+    records = {r["iteration_id"]: r for r in workspace.results()}
+    assert records["a"]["metadata"] == {"value": "a"}
+    assert records["a"]["value"] == 1, "iteration a sees only its own model, not b's helper"
+    assert records["b"]["metadata"] == {"value": "b"}
+    assert records["b"]["value"] == 2
+
+
+def test_iterbench_dir_option_and_ini(workspace, pytester):
+    workspace.root = pytester.mkdir("ws")
+    workspace.iteration("v1").builtin_metrics().run().write()
+    pytester.runpytest("--iterbench", "run-001", "--iterbench-dir", "ws").assert_outcomes(passed=2)
+    assert len(workspace.results()) == 2
+    pytester.makeini("[pytest]\niterbench_dir = ws\n")
+    pytester.runpytest("--iterbench", "run-001").assert_outcomes(passed=2)
+    assert len(workspace.results()) == 4
+    assert not (pytester.path / "results.json").exists()
