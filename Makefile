@@ -1,5 +1,5 @@
 # pytest-iterbench: `make run` and `make test` set everything up themselves.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed

@@ -7,6 +7,8 @@ schema, ``to_json`` gives it back as plain builtins.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,3 +158,26 @@ class RunDefinition:
         optional = {"status": self.status, "created_at": self.created_at}
         data.update({key: value for key, value in optional.items() if value is not None})
         return data
+
+
+CODE_SUFFIXES = frozenset({".py", ".ipynb"})
+
+
+def configuration_hash(iteration: Iteration, directory: Path) -> str:
+    """A short hash of what makes an iteration's results comparable over time.
+
+    Covers the entry point, the parameters and the code of its folder (``.py``
+    and ``.ipynb`` files, names and contents). Data files and whatever the
+    iteration writes into its folder do not count.
+    """
+    digest = hashlib.sha256(
+        json.dumps(
+            [iteration.entry_point, iteration.parameters], sort_keys=True, default=str
+        ).encode()
+    )
+    for path in sorted(
+        p for p in directory.rglob("*") if p.suffix in CODE_SUFFIXES and p.is_file()
+    ):
+        digest.update(f"\0{path.relative_to(directory).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -61,6 +61,10 @@ class ResultRecord:
     reason: str | None = None
     git_commit: str | None = None
     nodeid: str | None = None
+    higher_is_better: bool | None = None
+    iteration_parent: str | None = None
+    iteration_tags: tuple[str, ...] = ()
+    config_hash: str | None = None
     record_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def to_json(self) -> dict[str, Any]:
@@ -78,6 +82,10 @@ class ResultRecord:
             "parameters": self.parameters,
             "git_commit": self.git_commit,
             "nodeid": self.nodeid,
+            "higher_is_better": self.higher_is_better,
+            "iteration_parent": self.iteration_parent,
+            "iteration_tags": list(self.iteration_tags),
+            "config_hash": self.config_hash,
             "environment": self.environment,
             "metadata": self.metadata,
         }
@@ -100,6 +108,10 @@ class ResultRecord:
             reason=data.get("reason"),
             git_commit=data.get("git_commit"),
             nodeid=data.get("nodeid"),
+            higher_is_better=data.get("higher_is_better"),
+            iteration_parent=data.get("iteration_parent"),
+            iteration_tags=tuple(data.get("iteration_tags") or ()),
+            config_hash=data.get("config_hash"),
             record_id=data.get("record_id")
             or f"legacy-{data.get('executed_at', '')}-{data['run_id']}-{data['iteration_id']}-{data['metric_id']}",
         )

@@ -23,7 +23,7 @@ from pytest_iterbench.collection import Target, item_target
 from pytest_iterbench.errors import ExecutionFailed, IterbenchError, MetricSkipped
 from pytest_iterbench.execution import Execution, Executor, Limits
 from pytest_iterbench.isolation import ProcessTemplate
-from pytest_iterbench.model import RunDefinition
+from pytest_iterbench.model import RunDefinition, configuration_hash
 from pytest_iterbench.preload import resolve_preload
 from pytest_iterbench.records import RecordStatus, ResultRecord, environment, utc_now
 from pytest_iterbench.report import render_report, write_report
@@ -70,7 +70,7 @@ class IterbenchSession:
         self.scratch = workspace.state_dir / "sessions" / settings.session_id
         self._executor: Executor | None = None
         self.controller: ControllerState | None = None
-        self.metric_tests: set[str] = set()
+        self._config_hashes: dict[str, str] = {}
 
     # -- executing (serial pytest or an xdist worker) ---------------------------------
 
@@ -92,6 +92,15 @@ class IterbenchSession:
         execution = self.executor.get(self.workspace.iterations[iteration_id])
         execution.raise_for_status()
         return execution
+
+    def config_hash(self, iteration_id: str) -> str:
+        """The iteration's configuration hash, computed once per process."""
+        if iteration_id not in self._config_hashes:
+            iteration = self.workspace.iterations[iteration_id]
+            self._config_hashes[iteration_id] = configuration_hash(
+                iteration, iteration.directory(self.workspace.root)
+            )
+        return self._config_hashes[iteration_id]
 
     def instantiate_metric(self, metric_id: str) -> Any:
         definition = self.workspace.metrics[metric_id]
@@ -174,6 +183,10 @@ class IterbenchSession:
                 metadata=metadata,
                 git_commit=self.settings.git_commit,
                 nodeid=item.nodeid,
+                higher_is_better=definition.higher_is_better,
+                iteration_parent=iteration.parent,
+                iteration_tags=iteration.tags,
+                config_hash=self.config_hash(target.iteration_id),
             )
             for value, metadata in values
         ]

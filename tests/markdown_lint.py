@@ -25,5 +25,7 @@ def assert_markdown_clean(text: str) -> None:
         if match is None:
             continue
         if not opened:
-            assert match.group(2).strip(), f"line {number}: a fenced code block must name its language"
+            assert match.group(2).strip(), (
+                f"line {number}: a fenced code block must name its language"
+            )
         opened = not opened

@@ -8,7 +8,11 @@ import pytest
 from markdown_lint import assert_markdown_clean
 
 REPO = Path(__file__).resolve().parents[1]
-SHIPPED = sorted(p.relative_to(REPO) for p in REPO.rglob("*.md") if not {".venv", ".tox", "reports", ".pytest_cache"} & set(p.relative_to(REPO).parts))
+SHIPPED = sorted(
+    p.relative_to(REPO)
+    for p in REPO.rglob("*.md")
+    if not {".venv", ".tox", "reports", ".pytest_cache"} & set(p.relative_to(REPO).parts)
+)
 
 
 def test_the_readme_is_among_the_shipped_files():
@@ -28,7 +32,9 @@ def test_the_readme_starts_with_the_two_commands():
 
 def test_a_report_with_hostile_names_and_reasons_is_clean(workspace, pytester):
     reason = "can't pickle 'run.<locals>.fit' | see https://example.com/*data*_x_ `code`"
-    workspace.iteration("ok").iteration("bad", f"def run(parameters):\n    raise ValueError({reason!r})\n")
+    workspace.iteration("ok").iteration(
+        "bad", f"def run(parameters):\n    raise ValueError({reason!r})\n"
+    )
     workspace.builtin_metrics().metric("odd.unit_x", unit="a|b `c`").run().write()
     pytester.makepyfile(
         test_odd="""
@@ -39,7 +45,12 @@ def test_a_report_with_hostile_names_and_reasons_is_clean(workspace, pytester):
             record_result(1)
         """
     )
-    pytester.runpytest("--iterbench", "run-001", "runs.json", "test_odd.py").assert_outcomes(passed=3, failed=2, errors=1)
+    pytester.runpytest("--iterbench", "run-001", "runs.json", "test_odd.py").assert_outcomes(
+        passed=3, failed=2, errors=1
+    )
     report = workspace.report()
     assert_markdown_clean(report)
-    assert "ValueError: can't pickle 'run.\\<locals\\>.fit' \\| see https\\://example.com/\\*data\\*\\_x\\_ \\`code\\`" in report
+    assert (
+        "ValueError: can't pickle 'run.\\<locals\\>.fit' \\| see https\\://example.com/\\*data\\*\\_x\\_ \\`code\\`"
+        in report
+    )

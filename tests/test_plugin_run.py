@@ -58,6 +58,11 @@ def test_run_records_every_pair_once_and_executes_each_iteration_once(
     assert by_pair["v1", "agreement"]["value"] == pytest.approx(0.75)
     assert by_pair["v1", "agreement"]["metadata"] == {"n": 4}
     assert by_pair["v1", "accuracy"]["unit"] == "%"
+    assert by_pair["v2", "accuracy"]["iteration_parent"] == "v1"
+    assert by_pair["v1", "f1_macro"]["higher_is_better"] is True
+    assert by_pair["v1", "accuracy"]["config_hash"] != by_pair["v2", "accuracy"]["config_hash"], (
+        "parameters differ"
+    )
     assert by_pair["v2", "f1_macro"]["parameters"] == {"pred": [0, 1, 1, 0]}
     assert {r["status"] for r in records} == {"passed"}
     assert len({r["session_id"] for r in records}) == 1
@@ -90,6 +95,9 @@ def test_serial_and_xdist_runs_produce_the_same_record_set(two_iterations, pytes
         return {(r["run_id"], r["iteration_id"], r["metric_id"]): r["value"] for r in records}
 
     assert values(xdist) == values(serial)
+    assert {r["config_hash"] for r in xdist} == {r["config_hash"] for r in serial}, (
+        "an unchanged configuration keeps its hash"
+    )
     assert {r["session_id"] for r in xdist}.isdisjoint({r["session_id"] for r in serial})
     assert executions(two_iterations, "v1") == 2  # once per session
 

@@ -10,7 +10,6 @@ import string
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from markdown_lint import assert_markdown_clean
 
 from pytest_iterbench.report import (
@@ -40,6 +39,7 @@ plain_reasons = st.one_of(
     st.none(), st.text(alphabet=PLAIN_ALPHABET, max_size=30).filter(str.strip)
 )
 values = st.one_of(st.none(), st.floats(allow_nan=True), st.integers(-(10**6), 10**6))
+
 
 def record(iteration, metric, *, run_id=RUN, value=0.5, status="passed", reason=None, **extra):
     return {

@@ -357,3 +357,37 @@ def test_run_definition_round_trip(run):
     data = through_disk(run.to_json())
     assert RunDefinition.from_json(data) == run
     assert validate("runs", {"runs": [data]}, "runs.json") == []
+
+
+def test_configuration_hash_tracks_source_and_parameters(tmp_path):
+    from pytest_iterbench.model import Iteration, configuration_hash
+
+    (tmp_path / "main.py").write_text("def run(p):\n    return {}\n")
+    (tmp_path / "weights.bin").write_bytes(b"\0" * 10)
+    iteration = Iteration(id="v1", source_path=".", entry_point="main.py", parameters={"lr": 0.1})
+    first = configuration_hash(iteration, tmp_path)
+    assert configuration_hash(iteration, tmp_path) == first
+    assert (
+        configuration_hash(
+            Iteration(
+                id="other-id", source_path=".", entry_point="main.py", parameters={"lr": 0.1}
+            ),
+            tmp_path,
+        )
+        == first
+    ), "the id is a name, not configuration"
+    assert (
+        configuration_hash(
+            Iteration(id="v1", source_path=".", entry_point="main.py", parameters={"lr": 0.2}),
+            tmp_path,
+        )
+        != first
+    )
+    (tmp_path / "main.py").write_text("def run(p):\n    return {'x': 1}\n")
+    second = configuration_hash(iteration, tmp_path)
+    assert second != first
+    (tmp_path / "weights.bin").write_bytes(b"\0" * 11)
+    (tmp_path / "log.txt").write_text("written by the iteration")
+    assert configuration_hash(iteration, tmp_path) == second, (
+        "data and outputs are not configuration"
+    )
