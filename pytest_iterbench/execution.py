@@ -43,6 +43,7 @@ class Execution:
     resources: dict[str, Any] = field(default_factory=dict)
     log_path: Path | None = None
     pid: int | None = None
+    workspace_root: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -84,7 +85,12 @@ class Execution:
 
     @classmethod
     def from_outcome(
-        cls, iteration: Iteration, directory: Path, outcome: RawOutcome, log_path: Path
+        cls,
+        iteration: Iteration,
+        directory: Path,
+        outcome: RawOutcome,
+        log_path: Path,
+        workspace_root: Path | None = None,
     ) -> Execution:
         result = outcome.result
         return cls(
@@ -98,6 +104,7 @@ class Execution:
             resources=result.get("resources", {}),
             log_path=log_path,
             pid=outcome.pid,
+            workspace_root=workspace_root,
         )
 
 
@@ -172,7 +179,7 @@ class Executor:
             self.executed.append(iteration.id)
         with contextlib.suppress(FileNotFoundError):
             request.result_path.unlink()
-        return Execution.from_outcome(iteration, directory, outcome, log_path)
+        return Execution.from_outcome(iteration, directory, outcome, log_path, self.workspace_root)
 
 
 def _load(path: Path) -> Execution | None:

@@ -79,6 +79,26 @@ class Iteration:
 
 
 @dataclass(frozen=True)
+class Tolerance:
+    """How much a metric may get worse before a comparison calls it a regression.
+
+    ``absolute`` is in the metric's unit; ``relative`` is a fraction of the
+    earlier value (0.05 for 5%). When both are set, a change must exceed both.
+    """
+
+    absolute: float | None = None
+    relative: float | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Tolerance:
+        return cls(absolute=data.get("absolute"), relative=data.get("relative"))
+
+    def to_json(self) -> dict[str, float]:
+        pairs = (("absolute", self.absolute), ("relative", self.relative))
+        return {key: value for key, value in pairs if value is not None}
+
+
+@dataclass(frozen=True)
 class MetricDefinition:
     """What is measured, in which unit, which way is better, and by which class (if any).
 
@@ -93,6 +113,7 @@ class MetricDefinition:
     type: str = ""
     class_path: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    tolerance: Tolerance | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MetricDefinition:
@@ -105,6 +126,7 @@ class MetricDefinition:
             type=data.get("type", ""),
             class_path=data.get("class"),
             options=dict(data.get("options") or {}),
+            tolerance=Tolerance.from_json(data["tolerance"]) if "tolerance" in data else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -120,6 +142,8 @@ class MetricDefinition:
             data["class"] = self.class_path
         if self.options:
             data["options"] = self.options
+        if self.tolerance is not None:
+            data["tolerance"] = self.tolerance.to_json()
         return data
 
 

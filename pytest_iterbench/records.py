@@ -65,6 +65,8 @@ class ResultRecord:
     iteration_parent: str | None = None
     iteration_tags: tuple[str, ...] = ()
     config_hash: str | None = None
+    repeat: int = 0
+    seed: int | None = None
     record_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def to_json(self) -> dict[str, Any]:
@@ -86,6 +88,8 @@ class ResultRecord:
             "iteration_parent": self.iteration_parent,
             "iteration_tags": list(self.iteration_tags),
             "config_hash": self.config_hash,
+            "repeat": self.repeat,
+            "seed": self.seed,
             "environment": self.environment,
             "metadata": self.metadata,
         }
@@ -112,6 +116,8 @@ class ResultRecord:
             iteration_parent=data.get("iteration_parent"),
             iteration_tags=tuple(data.get("iteration_tags") or ()),
             config_hash=data.get("config_hash"),
+            repeat=int(data.get("repeat") or 0),
+            seed=data.get("seed"),
             record_id=data.get("record_id")
             or f"legacy-{data.get('executed_at', '')}-{data['run_id']}-{data['iteration_id']}-{data['metric_id']}",
         )
