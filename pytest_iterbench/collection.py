@@ -25,10 +25,17 @@ METRIC_MARKER = "metric"
 
 @dataclass(frozen=True)
 class Target:
-    """The (iteration, metric) pair an item measures."""
+    """What an item measures: one metric of one execution (repeat) of one iteration."""
 
     iteration_id: str
     metric_id: str
+    repeat: int = 0
+    seed: int | None = None
+
+
+def slot_suffix(repeat: int, count: int) -> str:
+    """``-r2`` for the third repeat, nothing when the iteration runs once."""
+    return f"-r{repeat}" if count > 1 else ""
 
 
 TARGET_KEY = pytest.StashKey[Target]()
@@ -39,11 +46,13 @@ def item_target(item: pytest.Item) -> Target | None:
     return item.stash.get(TARGET_KEY, None)
 
 
-def group_marks(config: pytest.Config, iteration_id: str) -> list[pytest.MarkDecorator]:
-    """Keep every item of one iteration on one xdist worker (``--dist loadgroup``)."""
+def group_marks(
+    config: pytest.Config, iteration_id: str, repeat: int = 0
+) -> list[pytest.MarkDecorator]:
+    """Keep every item of one execution on one xdist worker (``--dist loadgroup``)."""
     if not config.pluginmanager.hasplugin("xdist"):
         return []
-    return [pytest.mark.xdist_group(f"iterbench-{iteration_id}")]
+    return [pytest.mark.xdist_group(f"iterbench-{iteration_id}-r{repeat}")]
 
 
 class RunFile(pytest.File):
@@ -67,16 +76,17 @@ class RunCollector(pytest.Collector):
     def collect(self) -> Iterator[MetricItem]:
         run = self.state.run
         for iteration_id in run.iteration_ids:
-            for metric_id in run.metric_ids:
-                if metric_id not in self.state.workspace.metric_classes:
-                    continue  # produced by a metric test
-                item = MetricItem.from_parent(
-                    self, name=f"{iteration_id}-{metric_id}", state=self.state
-                )
-                item.stash[TARGET_KEY] = Target(iteration_id, metric_id)
-                for mark in group_marks(self.config, iteration_id):
-                    item.add_marker(mark)
-                yield item
+            seeds = run.repeat_seeds(self.state.workspace.iterations[iteration_id])
+            for repeat, seed in enumerate(seeds):
+                for metric_id in run.metric_ids:
+                    if metric_id not in self.state.workspace.metric_classes:
+                        continue  # produced by a metric test
+                    name = f"{iteration_id}-{metric_id}{slot_suffix(repeat, len(seeds))}"
+                    item = MetricItem.from_parent(self, name=name, state=self.state)
+                    item.stash[TARGET_KEY] = Target(iteration_id, metric_id, repeat, seed)
+                    for mark in group_marks(self.config, iteration_id, repeat):
+                        item.add_marker(mark)
+                    yield item
 
 
 class MetricItem(pytest.Item):
@@ -88,7 +98,7 @@ class MetricItem(pytest.Item):
 
     def runtest(self) -> None:
         target = self.stash[TARGET_KEY]
-        execution = self.state.execution(target.iteration_id)
+        execution = self.state.execution(target)
         metric = self.state.instantiate_metric(target.metric_id)
         _call_hook(metric, "setup")
         try:

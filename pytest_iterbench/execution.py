@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -141,29 +141,34 @@ class Executor:
         self._cache: dict[str, Execution] = {}
         self.executed: list[str] = []  # iterations this process ran itself, in order
 
-    def get(self, iteration: Iteration) -> Execution:
-        """The iteration's execution: from memory, from another worker, or run now."""
-        if iteration.id in self._cache:
-            return self._cache[iteration.id]
+    def get(self, iteration: Iteration, repeat: int = 0, seed: int | None = None) -> Execution:
+        """One execution of the iteration: from memory, from another worker, or run now.
+
+        Repeat ``r`` with a ``seed`` runs ``run({**parameters, "seed": seed})``.
+        """
+        key = iteration.id if repeat == 0 else f"{iteration.id}.r{repeat}"
+        if key in self._cache:
+            return self._cache[key]
         self.scratch.mkdir(parents=True, exist_ok=True)
-        saved = self.scratch / f"{iteration.id}.execution.pickle"
-        with FileLock(self.scratch / f"{iteration.id}.lock"):
+        saved = self.scratch / f"{key}.execution.pickle"
+        with FileLock(self.scratch / f"{key}.lock"):
             execution = _load(saved)
             if execution is None:
-                execution = self._run(iteration)
+                configured = replace(iteration, parameters=effective_parameters(iteration, seed))
+                execution = self._run(configured, key)
                 _save(saved, execution)
-        self._cache[iteration.id] = execution
+        self._cache[key] = execution
         return execution
 
-    def _run(self, iteration: Iteration) -> Execution:
+    def _run(self, iteration: Iteration, key: str) -> Execution:
         limits = self.limits.for_iteration(iteration)
         directory = iteration.directory(self.workspace_root)
-        log_path = self.scratch / f"{iteration.id}.log"
+        log_path = self.scratch / f"{key}.log"
         request = ExecutionRequest(
             directory=directory,
             entry_point=iteration.entry_point,
             parameters=iteration.parameters,
-            result_path=self.scratch / f"{iteration.id}.result.pickle",
+            result_path=self.scratch / f"{key}.result.pickle",
             log_path=log_path,
             timeout=limits.timeout,
             memory_limit_mb=limits.memory_limit_mb,
@@ -176,10 +181,15 @@ class Executor:
             )
         else:
             outcome = self.template.execute(request)
-            self.executed.append(iteration.id)
+            self.executed.append(key)
         with contextlib.suppress(FileNotFoundError):
             request.result_path.unlink()
         return Execution.from_outcome(iteration, directory, outcome, log_path, self.workspace_root)
+
+
+def effective_parameters(iteration: Iteration, seed: int | None) -> dict[str, Any]:
+    """The parameters ``run()`` receives: the iteration's, with the repeat's seed if any."""
+    return iteration.parameters if seed is None else {**iteration.parameters, "seed": seed}
 
 
 def _load(path: Path) -> Execution | None:

@@ -48,7 +48,7 @@ def iteration(request: pytest.FixtureRequest) -> Execution:
         raise pytest.UsageError(
             f"{request.node.nodeid}: the iteration fixture needs @pytest.mark.metric(ID)"
         )
-    return state.execution(target.iteration_id)
+    return state.execution(target)
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ class Iteration:
     tags: tuple[str, ...] = ()
     timeout: float | None = None
     memory_limit_mb: float | None = None
+    repeats: int | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Iteration:
@@ -51,6 +52,7 @@ class Iteration:
             tags=tuple(data.get("tags", ())),
             timeout=data.get("timeout"),
             memory_limit_mb=data.get("memory_limit_mb"),
+            repeats=data.get("repeats"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -69,6 +71,7 @@ class Iteration:
             "created_at": self.created_at,
             "timeout": self.timeout,
             "memory_limit_mb": self.memory_limit_mb,
+            "repeats": self.repeats,
         }
         data.update({key: value for key, value in optional.items() if value is not None})
         return data
@@ -158,6 +161,8 @@ class RunDefinition:
     description: str = ""
     status: str | None = None
     created_at: str | None = None
+    repeats: int | None = None
+    seeds: tuple[int, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunDefinition:
@@ -169,6 +174,8 @@ class RunDefinition:
             description=data.get("description", ""),
             status=data.get("status"),
             created_at=data.get("created_at"),
+            repeats=data.get("repeats"),
+            seeds=tuple(data.get("seeds", ())),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -179,9 +186,23 @@ class RunDefinition:
             "iteration_ids": list(self.iteration_ids),
             "metric_ids": list(self.metric_ids),
         }
-        optional = {"status": self.status, "created_at": self.created_at}
+        optional = {"status": self.status, "created_at": self.created_at, "repeats": self.repeats}
         data.update({key: value for key, value in optional.items() if value is not None})
+        if self.seeds:
+            data["seeds"] = list(self.seeds)
         return data
+
+    def repeat_seeds(self, iteration: Iteration) -> list[int | None]:
+        """The seed of each repeat of ``iteration`` in this run (None where no seed is given).
+
+        The count is the iteration's ``repeats``, else the run's, else the number
+        of seeds, else 1.
+
+        >>> RunDefinition("r", ("v1",), ("m",), seeds=(0, 1)).repeat_seeds(Iteration("v1", ".", "main.py"))
+        [0, 1]
+        """
+        count = iteration.repeats or self.repeats or len(self.seeds) or 1
+        return [self.seeds[r] if r < len(self.seeds) else None for r in range(count)]
 
 
 CODE_SUFFIXES = frozenset({".py", ".ipynb"})

@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 
 from pytest_iterbench import fixtures
-from pytest_iterbench.collection import METRIC_MARKER, TARGET_KEY, RunFile, Target, group_marks
+from pytest_iterbench.collection import (
+    METRIC_MARKER,
+    TARGET_KEY,
+    RunFile,
+    Target,
+    group_marks,
+    slot_suffix,
+)
 from pytest_iterbench.errors import WorkspaceError
 from pytest_iterbench.execution import Limits
 from pytest_iterbench.fixtures import SESSION_KEY
@@ -177,10 +184,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             f"{where}: @pytest.mark.{METRIC_MARKER}({metric_id!r}): unknown metric; metrics.json defines: {', '.join(state.workspace.metrics)}",
             pytrace=False,
         )
-    params = [
-        pytest.param(i, id=i, marks=group_marks(metafunc.config, i))
-        for i in state.run.iteration_ids
-    ]
+    params = []
+    for iteration_id in state.run.iteration_ids:
+        seeds = state.run.repeat_seeds(state.workspace.iterations[iteration_id])
+        for repeat, seed in enumerate(seeds):
+            marks = group_marks(metafunc.config, iteration_id, repeat)
+            param_id = iteration_id + slot_suffix(repeat, len(seeds))
+            params.append(pytest.param((iteration_id, repeat, seed), id=param_id, marks=marks))
     metafunc.parametrize("iteration", params, indirect=True)
 
 
@@ -195,7 +205,8 @@ def pytest_collection_modifyitems(
         callspec = getattr(item, "callspec", None)
         marker = item.get_closest_marker(METRIC_MARKER)
         if callspec is not None and marker is not None and "iteration" in callspec.params:
-            item.stash[TARGET_KEY] = Target(callspec.params["iteration"], marker.args[0])
+            iteration_id, repeat, seed = callspec.params["iteration"]
+            item.stash[TARGET_KEY] = Target(iteration_id, marker.args[0], repeat, seed)
             if marker.args[0] not in state.run.metric_ids:
                 deselected.append(item)
                 continue

@@ -21,7 +21,7 @@ import pytest
 
 from pytest_iterbench.collection import Target, item_target
 from pytest_iterbench.errors import ExecutionFailed, IterbenchError, MetricSkipped
-from pytest_iterbench.execution import Execution, Executor, Limits
+from pytest_iterbench.execution import Execution, Executor, Limits, effective_parameters
 from pytest_iterbench.isolation import ProcessTemplate
 from pytest_iterbench.model import RunDefinition, configuration_hash
 from pytest_iterbench.preload import resolve_preload
@@ -87,9 +87,10 @@ class IterbenchSession:
             )
         return self._executor
 
-    def execution(self, iteration_id: str) -> Execution:
-        """The iteration's execution (run once per session); raises ExecutionFailed if it failed."""
-        execution = self.executor.get(self.workspace.iterations[iteration_id])
+    def execution(self, target: Target) -> Execution:
+        """The target's execution (run once per session); raises ExecutionFailed if it failed."""
+        iteration = self.workspace.iterations[target.iteration_id]
+        execution = self.executor.get(iteration, target.repeat, target.seed)
         execution.raise_for_status()
         return execution
 
@@ -179,7 +180,7 @@ class IterbenchSession:
                 executed_at=utc_now(),
                 environment=environment(),
                 session_id=self.settings.session_id,
-                parameters=iteration.parameters,
+                parameters=effective_parameters(iteration, target.seed),
                 metadata=metadata,
                 git_commit=self.settings.git_commit,
                 nodeid=item.nodeid,
@@ -187,6 +188,8 @@ class IterbenchSession:
                 iteration_parent=iteration.parent,
                 iteration_tags=iteration.tags,
                 config_hash=self.config_hash(target.iteration_id),
+                repeat=target.repeat,
+                seed=target.seed,
             )
             for value, metadata in values
         ]

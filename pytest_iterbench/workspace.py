@@ -276,6 +276,12 @@ class _CrossReferences:
                         f"runs[{index}].iteration_ids[{position}]",
                         f"unknown iteration {iteration_id!r}; known: {_known(iteration_ids)}",
                     )
+            if run.repeats is not None and run.seeds and len(run.seeds) != run.repeats:
+                self._add(
+                    RUNS_FILE,
+                    f"runs[{index}].seeds",
+                    f"expected {run.repeats} seeds (one per repeat), found {len(run.seeds)}",
+                )
             for position, metric_id in enumerate(run.metric_ids):
                 if metric_id not in metric_ids:
                     self._add(

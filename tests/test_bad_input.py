@@ -54,7 +54,16 @@ def typo(data):
     data["iterations"][0]["paramters"] = {}
 
 
+def seeds_mismatch(data):
+    data["runs"][0].update(repeats=2, seeds=[1])
+
+
 CASES = {
+    "seeds-count": (
+        "runs.json",
+        seeds_mismatch,
+        "runs.json: runs[0].seeds: expected 2 seeds (one per repeat), found 1",
+    ),
     "cyclic-parent": (
         "iterations.json",
         make_cycle,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -197,3 +198,66 @@ def test_iterbench_dir_option_and_ini(workspace, pytester):
     pytester.runpytest("--iterbench", "run-001").assert_outcomes(passed=2)
     assert len(workspace.results()) == 4
     assert not (pytester.path / "results.json").exists()
+
+
+SEEDED_MAIN = """
+import random
+from pathlib import Path
+
+def run(parameters):
+    with Path("executions.txt").open("a") as handle:
+        handle.write("x")
+    rng = random.Random(parameters.get("seed"))
+    return {"y_true": [1] * 10, "y_pred": [int(rng.random() < 0.7) for _ in range(10)], "seed": parameters.get("seed")}
+"""
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_repeats_with_seeds_execute_once_per_repeat_and_record_each(workspace, pytester, xdist):
+    workspace.iteration("v1", SEEDED_MAIN, parameters={"depth": 3}).iteration(
+        "v2", SEEDED_MAIN, repeats=2
+    )
+    workspace.builtin_metrics().metric("seen_seed").run().write()
+    runs = json.loads((workspace.root / "runs.json").read_text())
+    runs["runs"][0]["seeds"] = [11, 22, 33]
+    (workspace.root / "runs.json").write_text(json.dumps(runs))
+    pytester.mkpydir("metrics")
+    pytester.path.joinpath("metrics", "test_seen.py").write_text(
+        "import pytest\n\n@pytest.mark.metric('seen_seed')\ndef test_seen(iteration, record_result):\n    record_result(iteration.outputs['seed'])\n"
+    )
+    result = pytester.runpytest(
+        "--iterbench", "run-001", "-p", "no:cacheprovider", "--collect-only", "-q"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "runs.json::run-001::v1-accuracy-r0",
+            "*v1-accuracy-r2",
+            "*v2-f1_macro-r1",
+            "metrics/test_seen.py::test_seen[[]v2-r1[]]",
+        ]
+    )
+    pytester.runpytest("--iterbench", "run-001", "-p", "no:cacheprovider", *xdist).assert_outcomes(
+        passed=3 * 3 + 2 * 3
+    )
+    records = workspace.results()
+    seen = sorted(
+        (r["iteration_id"], r["repeat"], r["seed"], r["value"])
+        for r in records
+        if r["metric_id"] == "seen_seed"
+    )
+    assert seen == [
+        ("v1", 0, 11, 11),
+        ("v1", 1, 22, 22),
+        ("v1", 2, 33, 33),
+        ("v2", 0, 11, 11),
+        ("v2", 1, 22, 22),
+    ]
+    v1 = {
+        r["repeat"]: r
+        for r in records
+        if r["iteration_id"] == "v1" and r["metric_id"] == "accuracy"
+    }
+    assert v1[2]["parameters"] == {"depth": 3, "seed": 33}
+    assert len({r["value"] for r in v1.values()}) > 1, "different seeds, different predictions"
+    assert executions(workspace, "v1") == 3
+    assert executions(workspace, "v2") == 2
