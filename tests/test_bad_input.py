@@ -97,7 +97,7 @@ CASES = {
     "typo": (
         "iterations.json",
         typo,
-        "iterations.json: iterations[0]: Additional properties are not allowed ('paramters' was unexpected); allowed: approach, created_at, description, entry_point, id, memory_limit_mb, name, parameters, parent, source_path, tags, timeout",
+        "iterations.json: iterations[0]: Additional properties are not allowed ('paramters' was unexpected); allowed: approach, created_at, description, entry_point, id, memory_limit_mb, name, parameters, parent, repeats, source_path, tags, timeout",
     ),
 }
 
