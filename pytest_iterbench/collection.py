@@ -16,6 +16,7 @@ import pytest
 
 from pytest_iterbench.errors import IterbenchError
 from pytest_iterbench.metric import BaseMetric
+from pytest_iterbench.metrics import TimingMetric
 
 if TYPE_CHECKING:
     from pytest_iterbench.session import IterbenchSession
@@ -98,15 +99,19 @@ class MetricItem(pytest.Item):
 
     def runtest(self) -> None:
         target = self.stash[TARGET_KEY]
-        execution = self.state.execution(target)
         metric = self.state.instantiate_metric(target.metric_id)
         _call_hook(metric, "setup")
         try:
-            result = (
-                metric.measure_execution(execution)
-                if isinstance(metric, BaseMetric)
-                else _seed_measure(metric, execution)
-            )
+            if isinstance(metric, TimingMetric):
+                result = self.state.timed_result(metric, target)
+            else:
+                execution = self.state.execution(target)
+                measure = (
+                    metric.measure_execution
+                    if isinstance(metric, BaseMetric)
+                    else _seed_measure(metric)
+                )
+                result = measure(execution)
         finally:
             _call_hook(metric, "teardown")
         self.state.measured(self).append((result.value, dict(result.metadata or {})))
@@ -123,13 +128,17 @@ class MetricItem(pytest.Item):
         return self.path, None, f"{self.state.run.id}: {target.iteration_id} × {target.metric_id}"
 
 
-def _seed_measure(metric: Any, execution: Any) -> Any:
-    """A duck-typed seed metric (not a BaseMetric subclass): call its measure() directly."""
-    return metric.measure(
-        str(execution.directory),
-        execution.iteration.entry_point,
-        dict(execution.iteration.parameters),
-    )
+def _seed_measure(metric: Any) -> Any:
+    """A duck-typed seed metric (not a BaseMetric subclass): its measure() on the execution's folder."""
+
+    def measure(execution: Any) -> Any:
+        return metric.measure(
+            str(execution.directory),
+            execution.iteration.entry_point,
+            dict(execution.iteration.parameters),
+        )
+
+    return measure
 
 
 def _call_hook(metric: Any, name: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,10 @@ from typing import Any
 from filelock import FileLock
 
 from pytest_iterbench.errors import ExecutionFailed
+from pytest_iterbench.exclusivity import MeasurementLock
 from pytest_iterbench.isolation import ExecutionRequest, ProcessTemplate, RawOutcome, Status
 from pytest_iterbench.model import Iteration
+from pytest_iterbench.timing import TimedRounds, TimingPlan
 
 LOG_TAIL_LINES = 20
 
@@ -44,6 +47,8 @@ class Execution:
     log_path: Path | None = None
     pid: int | None = None
     workspace_root: Path | None = None
+    timed_rounds: TimedRounds | None = None
+    exclusive: bool = False  # held the measurement lock exclusively (or ran serially)
 
     @property
     def ok(self) -> bool:
@@ -91,6 +96,7 @@ class Execution:
         outcome: RawOutcome,
         log_path: Path,
         workspace_root: Path | None = None,
+        exclusive: bool = False,
     ) -> Execution:
         result = outcome.result
         return cls(
@@ -105,6 +111,10 @@ class Execution:
             log_path=log_path,
             pid=outcome.pid,
             workspace_root=workspace_root,
+            exclusive=exclusive,
+            timed_rounds=TimedRounds(**result["timed_rounds"])
+            if "timed_rounds" in result
+            else None,
         )
 
 
@@ -128,18 +138,34 @@ class Executor:
     """Runs each iteration at most once per session, in isolation, and caches the result.
 
     ``scratch`` is the session's folder (shared by xdist workers on one host):
-    it holds the per-iteration lock, the child's result and the log.
+    it holds the per-iteration lock, the child's result and the log. With
+    ``exclusive_executions`` (the run measures execution time), an execution
+    holds the session's ``MeasurementLock`` exclusively: nothing else runs
+    meanwhile, on any worker.
     """
 
     def __init__(
-        self, workspace_root: Path, scratch: Path, template: ProcessTemplate, limits: Limits
+        self,
+        workspace_root: Path,
+        scratch: Path,
+        template: ProcessTemplate,
+        limits: Limits,
+        *,
+        lock: MeasurementLock | None = None,
+        thread_cap: int | None = None,
+        exclusive_executions: bool = False,
+        lock_is_moot: bool = True,
     ) -> None:
         self.workspace_root = workspace_root
         self.scratch = scratch
         self.template = template
         self.limits = limits
+        self.lock = lock or MeasurementLock(scratch, enabled=False)
+        self.thread_cap = thread_cap
+        self.exclusive_executions = exclusive_executions
+        self.lock_is_moot = lock_is_moot  # a serial session: nothing else runs anyway
         self._cache: dict[str, Execution] = {}
-        self.executed: list[str] = []  # iterations this process ran itself, in order
+        self.executed: list[str] = []  # executions this process ran itself, in order
 
     def get(self, iteration: Iteration, repeat: int = 0, seed: int | None = None) -> Execution:
         """One execution of the iteration: from memory, from another worker, or run now.
@@ -155,12 +181,35 @@ class Executor:
             execution = _load(saved)
             if execution is None:
                 configured = replace(iteration, parameters=effective_parameters(iteration, seed))
-                execution = self._run(configured, key)
+                with self._measuring(self.exclusive_executions):
+                    execution = self._run(configured, key, exclusive=self.exclusive_executions)
                 _save(saved, execution)
         self._cache[key] = execution
         return execution
 
-    def _run(self, iteration: Iteration, key: str) -> Execution:
+    def time(
+        self, iteration: Iteration, plan: TimingPlan, repeat: int = 0, seed: int | None = None
+    ) -> Execution:
+        """Time ``run()`` in calibrated rounds in a fresh child, holding the lock exclusively.
+
+        The rounds are in the returned execution's ``timed_rounds``.
+        """
+        key = f"{iteration.id}.r{repeat}.timing"
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        configured = replace(iteration, parameters=effective_parameters(iteration, seed))
+        with self._measuring(True):
+            return self._run(configured, key, timing=plan.to_json(), exclusive=True)
+
+    def _measuring(self, exclusive: bool) -> AbstractContextManager[None]:
+        return self.lock.exclusive() if exclusive else contextlib.nullcontext()
+
+    def _run(
+        self,
+        iteration: Iteration,
+        key: str,
+        timing: dict[str, Any] | None = None,
+        exclusive: bool = False,
+    ) -> Execution:
         limits = self.limits.for_iteration(iteration)
         directory = iteration.directory(self.workspace_root)
         log_path = self.scratch / f"{key}.log"
@@ -173,8 +222,12 @@ class Executor:
             timeout=limits.timeout,
             memory_limit_mb=limits.memory_limit_mb,
             extra_path=(str(self.workspace_root),),
+            thread_cap=self.thread_cap,
+            timing=timing,
         )
-        if not iteration.entry_point.endswith(".py"):
+        if not iteration.entry_point.endswith(
+            ".py"
+        ):  # notebooks arrive with the notebook processor
             outcome = RawOutcome(
                 "error",
                 reason=f"entry point {iteration.entry_point!r}: only Python modules (main.py with run(parameters)) can be executed in this version",
@@ -184,7 +237,10 @@ class Executor:
             self.executed.append(key)
         with contextlib.suppress(FileNotFoundError):
             request.result_path.unlink()
-        return Execution.from_outcome(iteration, directory, outcome, log_path, self.workspace_root)
+        exclusive = exclusive and (self.lock.enabled or self.lock_is_moot)
+        return Execution.from_outcome(
+            iteration, directory, outcome, log_path, self.workspace_root, exclusive
+        )
 
 
 def effective_parameters(iteration: Iteration, seed: int | None) -> dict[str, Any]:

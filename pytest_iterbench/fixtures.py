@@ -22,9 +22,12 @@ import pytest
 from pytest_iterbench.collection import item_target
 from pytest_iterbench.execution import Execution
 from pytest_iterbench.session import IterbenchSession
+from pytest_iterbench.timing import TimingPlan, time_rounds
+from pytest_iterbench.timing_stats import timing_metadata
 
 SESSION_KEY = pytest.StashKey[IterbenchSession]()
 RecordResult = Callable[..., None]
+MeasureTime = Callable[..., dict[str, Any]]
 
 
 def _session(request: pytest.FixtureRequest) -> IterbenchSession:
@@ -49,6 +52,47 @@ def iteration(request: pytest.FixtureRequest) -> Execution:
             f"{request.node.nodeid}: the iteration fixture needs @pytest.mark.metric(ID)"
         )
     return state.execution(target)
+
+
+@pytest.fixture
+def measure_time(request: pytest.FixtureRequest) -> MeasureTime:
+    """Time a function in calibrated rounds, exclusively under xdist, and record the median.
+
+    ``measure_time(func, *args, rounds=None, warmup_rounds=1, min_rounds=5,
+    max_time=1.0, record=True, **kwargs)`` returns the statistics (min, max,
+    mean, stddev, median, iqr, q1, q3, outliers, ops, rounds, the raw rounds)
+    and, with ``record=True``, records the median in seconds as the test's
+    metric value with the statistics as metadata::
+
+        @pytest.mark.metric("predict_time")
+        def test_predict_time(iteration, measure_time):
+            model = iteration.outputs["model"]
+            measure_time(model.predict, iteration.outputs["x_test"])
+    """
+    state = _session(request)
+    recorded = state.measured(request.node)
+
+    def measure(
+        func: Callable[..., Any],
+        *args: Any,
+        record: bool = True,
+        rounds: int | None = None,
+        warmup_rounds: int = 1,
+        min_rounds: int = 5,
+        max_time: float = 1.0,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        plan = TimingPlan(
+            rounds=rounds, warmup_rounds=warmup_rounds, min_rounds=min_rounds, max_time=max_time
+        )
+        with state.lock.exclusive():
+            timed = time_rounds(lambda: func(*args, **kwargs), plan)
+        metadata = timing_metadata(timed, state.measurement_context())
+        if record:
+            recorded.append((metadata["median"], metadata))
+        return metadata
+
+    return measure
 
 
 @pytest.fixture

@@ -42,6 +42,8 @@ class ExecutionRequest:
     timeout: float | None = None
     memory_limit_mb: float | None = None
     extra_path: tuple[str, ...] = ()
+    thread_cap: int | None = None
+    timing: dict[str, Any] | None = None  # a TimingPlan: time run() in rounds instead of one call
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +55,8 @@ class ExecutionRequest:
             "log_path": str(self.log_path),
             "memory_limit_mb": self.memory_limit_mb,
             "extra_path": list(self.extra_path),
+            "thread_cap": self.thread_cap,
+            "timing": self.timing,
         }
 
 
@@ -98,8 +102,14 @@ class ProcessTemplate:
     >>> template.close()  # doctest: +SKIP
     """
 
-    def __init__(self, preload: list[str], sys_path: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        preload: list[str],
+        sys_path: list[str] | None = None,
+        environment: dict[str, str] | None = None,
+    ) -> None:
         self.preload = list(preload)
+        self.environment = dict(environment or {})
         self.sys_path = list(sys.path if sys_path is None else sys_path)
         self.preloaded: list[str] = []
         self.preload_failed: dict[str, str] = {}
@@ -113,6 +123,7 @@ class ProcessTemplate:
             [sys.executable, "-P", str(TEMPLATE_SCRIPT)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            env={**os.environ, **self.environment},  # thread caps, read when BLAS loads
             start_new_session=True,  # Ctrl-C in the terminal reaches pytest, which cleans up
         )
         assert process.stdin is not None

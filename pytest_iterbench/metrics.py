@@ -20,6 +20,8 @@ from pytest_iterbench.isolation import ProcessTemplate
 from pytest_iterbench.metric import BaseMetric, MetricResult, cuda_available
 from pytest_iterbench.model import Iteration
 from pytest_iterbench.preload import resolve_preload
+from pytest_iterbench.timing import TimingPlan
+from pytest_iterbench.timing_stats import timing_metadata
 
 
 def execute_standalone(
@@ -107,16 +109,73 @@ class F1MacroMetric(_ClassificationMetric):
 
 
 class ExecutionTimeMetric(ExecutionMetric):
-    """Wall-clock seconds of the entry point: importing it plus ``run(parameters)``."""
+    """Wall-clock seconds of the entry point, once: importing it plus ``run(parameters)``.
+
+    A run that includes this metric executes its iterations exclusively under
+    xdist (nothing else runs meanwhile), so the time is not inflated by a
+    neighbour; for statistics over rounds, use ``TimingMetric``.
+    """
 
     metric_id = "exec_time"
     higher_is_better = False
     unit = "seconds"
+    exclusive_execution = True
 
     def from_execution(self, execution: Execution) -> MetricResult:
-        return MetricResult(
-            self.metric_id, execution.timings["wall_seconds"], self.unit, dict(execution.timings)
+        metadata: dict[str, Any] = {**execution.timings, "exclusive": execution.exclusive}
+        return MetricResult(self.metric_id, execution.timings["wall_seconds"], self.unit, metadata)
+
+
+class TimingMetric(BaseMetric):
+    """Calibrated timing of ``run(parameters)``: warm-up, rounds, statistics; the value is the median.
+
+    Runs in a fresh child of its own, holding the session's measurement lock
+    exclusively. Options (``metrics.json``'s ``options``, overridden by an
+    iteration's ``timing``): ``warmup_rounds``, ``min_rounds``, ``max_rounds``,
+    ``max_time``, ``rounds`` (``{"rounds": 1, "warmup_rounds": 0}`` for an
+    expensive iteration), ``disable_gc``. The record's metadata holds min, max,
+    mean, stddev, median, IQR, quartiles, outliers, ops and the raw rounds
+    (pytest-benchmark's statistics).
+    """
+
+    metric_id = "timing"
+    higher_is_better = False
+    unit = "seconds"
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        TimingPlan.from_json(options)  # reject unknown options at once
+
+    def plan_for(self, iteration: Iteration) -> TimingPlan:
+        """The metric's options, overridden by the iteration's ``timing``."""
+        return TimingPlan.from_json({**self.options, **iteration.timing})
+
+    def measure(
+        self, iteration_path: str, entry_point: str, parameters: dict[str, Any]
+    ) -> MetricResult:
+        directory = Path(iteration_path).resolve()
+        iteration = Iteration(
+            id=directory.name or "iteration",
+            source_path=str(directory),
+            entry_point=entry_point,
+            parameters=dict(parameters),
         )
+        template = ProcessTemplate(resolve_preload(["auto"], [directory]))
+        try:
+            with tempfile.TemporaryDirectory(prefix="iterbench-") as scratch:
+                timed = Executor(directory, Path(scratch), template, Limits()).time(
+                    iteration, self.plan_for(iteration)
+                )
+        finally:
+            template.close()
+        return self.from_timed(timed, {"exclusive": True})
+
+    def from_timed(self, execution: Execution, context: dict[str, Any]) -> MetricResult:
+        """The result from a timed execution (``Executor.time``)."""
+        execution.raise_for_status()
+        assert execution.timed_rounds is not None
+        metadata = timing_metadata(execution.timed_rounds, context)
+        return MetricResult(self.metric_id, metadata["median"], self.unit, metadata)
 
 
 class PeakMemoryMetric(ExecutionMetric):

@@ -36,6 +36,7 @@ class Iteration:
     timeout: float | None = None
     memory_limit_mb: float | None = None
     repeats: int | None = None
+    timing: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Iteration:
@@ -53,6 +54,7 @@ class Iteration:
             timeout=data.get("timeout"),
             memory_limit_mb=data.get("memory_limit_mb"),
             repeats=data.get("repeats"),
+            timing=dict(data.get("timing") or {}),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -74,6 +76,8 @@ class Iteration:
             "repeats": self.repeats,
         }
         data.update({key: value for key, value in optional.items() if value is not None})
+        if self.timing:
+            data["timing"] = self.timing
         return data
 
     def directory(self, workspace: Path) -> Path:

@@ -64,6 +64,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="memory (MB) an iteration may add to its process before it fails with MemoryError (default: ini iterbench_memory_limit, else none)",
     )
+    group.addoption(
+        "--iterbench-no-exclusive",
+        dest="iterbench_exclusive",
+        action="store_false",
+        default=True,
+        help="under xdist, let timing measurements run while other items run (faster, noisier; recorded as exclusive_timing: false)",
+    )
     parser.addini(
         "iterbench_dir",
         "workspace folder, relative to the ini file (default: rootdir)",
@@ -84,6 +91,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "modules the process template pre-imports: 'auto' (detected from the iterations' imports), 'none', or module names",
         type="args",
         default=["auto"],
+    )
+    parser.addini(
+        "iterbench_threads",
+        "BLAS/OpenMP/torch threads per xdist worker: 'auto' (cpus // workers), 'none', or a number",
+        default="auto",
     )
 
 
@@ -117,6 +129,8 @@ def _settings(config: pytest.Config, run_id: str, workspace: Workspace) -> Sessi
         ),
         preload=list(config.getini("iterbench_preload")),
         session_id=workerinput["iterbench_session_id"] if workerinput else new_session_id(),
+        exclusive=bool(config.getoption("iterbench_exclusive")),
+        threads=str(config.getini("iterbench_threads")),
         git_commit=workerinput.get("iterbench_git_commit")
         if workerinput
         else git_commit(workspace.root),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +22,17 @@ import pytest
 
 from pytest_iterbench.collection import Target, item_target
 from pytest_iterbench.errors import ExecutionFailed, IterbenchError, MetricSkipped
+from pytest_iterbench.exclusivity import MeasurementLock
 from pytest_iterbench.execution import Execution, Executor, Limits, effective_parameters
 from pytest_iterbench.isolation import ProcessTemplate
+from pytest_iterbench.metrics import TimingMetric
 from pytest_iterbench.model import RunDefinition, configuration_hash
 from pytest_iterbench.preload import resolve_preload
 from pytest_iterbench.records import RecordStatus, ResultRecord, environment, utc_now
 from pytest_iterbench.report import render_report, write_report
 from pytest_iterbench.results_store import Journal, ResultsStore
+from pytest_iterbench.threads import ThreadCaps
+from pytest_iterbench.timing_stats import STAT_FIELDS
 from pytest_iterbench.workspace import Workspace
 
 RECORD_PROPERTY = "iterbench_record"
@@ -43,6 +48,8 @@ class SessionSettings:
     preload: list[str]
     session_id: str
     git_commit: str | None
+    exclusive: bool = True
+    threads: str = "auto"
 
 
 @dataclass
@@ -71,6 +78,17 @@ class IterbenchSession:
         self._executor: Executor | None = None
         self.controller: ControllerState | None = None
         self._config_hashes: dict[str, str] = {}
+        is_worker = hasattr(config, "workerinput")
+        self.workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) if is_worker else 1
+        self.caps = ThreadCaps.for_session(self.workers, settings.threads)
+        self.lock = MeasurementLock(self.scratch, enabled=settings.exclusive and self.workers > 1)
+        if not is_worker and config.getoption("dist", "no") != "no":
+            return  # the xdist controller runs no item
+        self.caps.apply_here()
+
+    def measurement_context(self) -> dict[str, Any]:
+        """How this process measures: worker count, thread cap, CPUs, exclusivity of timings."""
+        return {**self.caps.to_json(), "exclusive_timing": self.lock.enabled or self.workers == 1}
 
     # -- executing (serial pytest or an xdist worker) ---------------------------------
 
@@ -81,9 +99,18 @@ class IterbenchSession:
                 self.workspace.iterations[i].directory(self.workspace.root)
                 for i in self.run.iteration_ids
             ]
-            template = ProcessTemplate(resolve_preload(self.settings.preload, directories))
+            preload = resolve_preload(self.settings.preload, directories)
+            template = ProcessTemplate(preload, environment=self.caps.environment())
+            classes = [self.workspace.metric_classes.get(m) for m in self.run.metric_ids]
             self._executor = Executor(
-                self.workspace.root, self.scratch, template, self.settings.limits
+                self.workspace.root,
+                self.scratch,
+                template,
+                self.settings.limits,
+                lock=self.lock,
+                thread_cap=self.caps.cap,
+                exclusive_executions=any(getattr(c, "exclusive_execution", False) for c in classes),
+                lock_is_moot=self.workers == 1,
             )
         return self._executor
 
@@ -93,6 +120,14 @@ class IterbenchSession:
         execution = self.executor.get(iteration, target.repeat, target.seed)
         execution.raise_for_status()
         return execution
+
+    def timed_result(self, metric: TimingMetric, target: Target) -> Any:
+        """A TimingMetric's result: ``run()`` timed in rounds, in a fresh child, exclusively."""
+        iteration = self.workspace.iterations[target.iteration_id]
+        timed = self.executor.time(
+            iteration, metric.plan_for(iteration), target.repeat, target.seed
+        )
+        return metric.from_timed(timed, self.measurement_context())
 
     def config_hash(self, iteration_id: str) -> str:
         """The iteration's configuration hash, computed once per process."""
@@ -122,23 +157,53 @@ class IterbenchSession:
         return item.stash.setdefault(MEASURED_KEY, [])
 
     @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
+        with self.lock.shared():  # a timing measurement elsewhere waits for this item
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
         target = item_target(item)
-        try:
-            result = yield
-        except MetricSkipped as exc:
-            if target is None:
-                raise
-            pytest.skip(str(exc))
-        if (
-            target is not None
-            and isinstance(item, pytest.Function)
-            and not item.stash.get(MEASURED_KEY, [])
-        ):
+        benchmarked = target is not None and "benchmark" in getattr(item, "fixturenames", ())
+        with self.lock.exclusive() if benchmarked else contextlib.nullcontext():
+            try:
+                result = yield
+            except MetricSkipped as exc:
+                if target is None:
+                    raise
+                pytest.skip(str(exc))
+        if target is None or not isinstance(item, pytest.Function):
+            return result
+        if benchmarked and not item.stash.get(MEASURED_KEY, []):
+            self._record_benchmark(item)
+        if not item.stash.get(MEASURED_KEY, []):
             raise IterbenchError(
                 f"metric test {item.nodeid} recorded no value: call record_result(value) for metric {target.metric_id!r}"
             )
         return result
+
+    def _record_benchmark(self, item: pytest.Function) -> None:
+        """pytest-benchmark's statistics as the metric test's value (the median) and metadata."""
+        metadata = getattr(item.funcargs.get("benchmark"), "stats", None)
+        if metadata is None:
+            return  # the fixture was not called, or benchmarks are disabled
+        stats = {name: getattr(metadata.stats, name) for name in STAT_FIELDS}
+        context = {
+            "iterations_per_round": metadata.iterations,
+            "timer": str(metadata.options.get("timer")),
+            "source": "pytest-benchmark",
+        }
+        self.measured(item).append(
+            (stats["median"], {**stats, **context, **self.measurement_context()})
+        )
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        benchmark_session = getattr(self.config, "_benchmarksession", None)
+        if benchmark_session is not None and not self.config.getoption("benchmark_disable", False):
+            # pytest-benchmark switches itself off under xdist; here every benchmark
+            # runs holding the measurement lock exclusively, so its numbers stand.
+            benchmark_session.disabled = False
+            benchmark_session.xdist_warning = False
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -178,7 +243,7 @@ class IterbenchSession:
                 status=status,
                 reason=reason,
                 executed_at=utc_now(),
-                environment=environment(),
+                environment={**environment(), **self.measurement_context()},
                 session_id=self.settings.session_id,
                 parameters=effective_parameters(iteration, target.seed),
                 metadata=metadata,
@@ -220,6 +285,7 @@ class IterbenchSession:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._executor is not None:
             self._executor.template.close()
+        self.lock.close()
         if self.controller is None:
             return
         self.controller.journal.close()

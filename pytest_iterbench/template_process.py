@@ -116,12 +116,44 @@ def _describe_exception(exc: BaseException, limit_mb: float | None) -> tuple[str
     return type(exc).__name__, f"{type(exc).__name__}: {exc}"
 
 
+def _cap_threads(cap: int | None) -> None:
+    """The BLAS/OpenMP caps came with the template's environment; torch reads its own."""
+    torch = sys.modules.get("torch")
+    if cap and torch is not None:
+        torch.set_num_threads(cap)
+
+
+def _load_sibling(name: str) -> Any:
+    """A stdlib-only module of this package, loaded by path (the package imports pytest)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_iterbench_{name}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being created
+    spec.loader.exec_module(module)
+    return module
+
+
+def _time_child(run: Any, parameters: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    timing = _load_sibling("timing")
+    rounds = timing.time_rounds(lambda: run(dict(parameters)), timing.TimingPlan.from_json(plan))
+    return {
+        "status": "ok",
+        "outputs": {},
+        "timed_rounds": rounds.to_json(),
+        "timings": {},
+        "resources": {},
+    }
+
+
 def _run_child(request: dict[str, Any]) -> dict[str, Any]:
     directory = request["directory"]
     entry = os.path.join(directory, request["entry_point"])
     os.chdir(directory)
     sys.path[:0] = [directory, *request.get("extra_path", [])]
     sys.argv = [entry]
+    _cap_threads(request.get("thread_cap"))
     _limit_memory(request.get("memory_limit_mb"))
     _, baseline_rss = _statm()
     cpu_start = os.times()
@@ -132,6 +164,8 @@ def _run_child(request: dict[str, Any]) -> dict[str, Any]:
         run = getattr(module, "run", None)
         if not callable(run):
             raise TypeError(f"{request['entry_point']} defines no run(parameters) function")
+        if request.get("timing") is not None:
+            return _time_child(run, request.get("parameters") or {}, request["timing"])
         outputs = run(dict(request.get("parameters") or {}))
         finished = time.perf_counter()
         if not isinstance(outputs, dict):
