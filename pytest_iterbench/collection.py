@@ -47,15 +47,6 @@ def item_target(item: pytest.Item) -> Target | None:
     return item.stash.get(TARGET_KEY, None)
 
 
-def group_marks(
-    config: pytest.Config, iteration_id: str, repeat: int = 0
-) -> list[pytest.MarkDecorator]:
-    """Keep every item of one execution on one xdist worker (``--dist loadgroup``)."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return []
-    return [pytest.mark.xdist_group(f"iterbench-{iteration_id}-r{repeat}")]
-
-
 class RunFile(pytest.File):
     """``runs.json`` of the workspace: yields the selected run."""
 
@@ -85,8 +76,6 @@ class RunCollector(pytest.Collector):
                     name = f"{iteration_id}-{metric_id}{slot_suffix(repeat, len(seeds))}"
                     item = MetricItem.from_parent(self, name=name, state=self.state)
                     item.stash[TARGET_KEY] = Target(iteration_id, metric_id, repeat, seed)
-                    for mark in group_marks(self.config, iteration_id, repeat):
-                        item.add_marker(mark)
                     yield item
 
 

@@ -177,13 +177,19 @@ class Executor:
             return self._cache[key]
         self.scratch.mkdir(parents=True, exist_ok=True)
         saved = self.scratch / f"{key}.execution.pickle"
-        with FileLock(self.scratch / f"{key}.lock"):
-            execution = _load(saved)
-            if execution is None:
-                configured = replace(iteration, parameters=effective_parameters(iteration, seed))
-                with self._measuring(self.exclusive_executions):
+        execution = _load(saved)  # another worker may have run it already
+        if execution is None:
+            # Lock order: the measurement lock, then the iteration's file lock. Waiting
+            # for the file lock while holding the measurement lock shared would deadlock
+            # with a worker that holds the file lock and waits to measure exclusively.
+            with self._measuring(self.exclusive_executions), FileLock(self.scratch / f"{key}.lock"):
+                execution = _load(saved)
+                if execution is None:
+                    configured = replace(
+                        iteration, parameters=effective_parameters(iteration, seed)
+                    )
                     execution = self._run(configured, key, exclusive=self.exclusive_executions)
-                _save(saved, execution)
+                    _save(saved, execution)
         self._cache[key] = execution
         return execution
 

@@ -19,7 +19,6 @@ from pytest_iterbench.collection import (
     TARGET_KEY,
     RunFile,
     Target,
-    group_marks,
     slot_suffix,
 )
 from pytest_iterbench.errors import WorkspaceError
@@ -155,8 +154,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(state, "iterbench-session")
     if not hasattr(config, "workerinput"):
         state.start_controller()
-    if config.getoption("dist", "no") == "load":
-        config.option.dist = "loadgroup"  # all items of an iteration on one worker
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         metrics_dir = workspace.root / "metrics"
         config.args = [
@@ -170,6 +167,17 @@ def pytest_configure_node(node: Any) -> None:
     state = node.config.stash.get(SESSION_KEY, None)
     if state is not None:
         node.workerinput["iterbench_git_commit"] = state.settings.git_commit
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``--dist load`` (what ``-n`` implies), keep each execution's items on one worker."""
+    state = config.stash.get(SESSION_KEY, None)
+    if state is None or config.getvalue("dist") != "load":
+        return None
+    from pytest_iterbench.scheduling import IterationScheduling, execution_scopes
+
+    return IterationScheduling(config, log, execution_scopes(state.workspace, state.run))
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -202,9 +210,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for iteration_id in state.run.iteration_ids:
         seeds = state.run.repeat_seeds(state.workspace.iterations[iteration_id])
         for repeat, seed in enumerate(seeds):
-            marks = group_marks(metafunc.config, iteration_id, repeat)
             param_id = iteration_id + slot_suffix(repeat, len(seeds))
-            params.append(pytest.param((iteration_id, repeat, seed), id=param_id, marks=marks))
+            params.append(pytest.param((iteration_id, repeat, seed), id=param_id))
     metafunc.parametrize("iteration", params, indirect=True)
 
 

@@ -88,7 +88,11 @@ class IterbenchSession:
 
     def measurement_context(self) -> dict[str, Any]:
         """How this process measures: worker count, thread cap, CPUs, exclusivity of timings."""
-        return {**self.caps.to_json(), "exclusive_timing": self.lock.enabled or self.workers == 1}
+        return {
+            **self.caps.to_json(),
+            "exclusive_timing": self.lock.enabled or self.workers == 1,
+            "xdist_worker": os.environ.get("PYTEST_XDIST_WORKER"),
+        }
 
     # -- executing (serial pytest or an xdist worker) ---------------------------------
 

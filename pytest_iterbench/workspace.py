@@ -282,6 +282,7 @@ class _CrossReferences:
                     f"runs[{index}].seeds",
                     f"expected {run.repeats} seeds (one per repeat), found {len(run.seeds)}",
                 )
+            self._item_names(index, run)
             for position, metric_id in enumerate(run.metric_ids):
                 if metric_id not in metric_ids:
                     self._add(
@@ -289,3 +290,18 @@ class _CrossReferences:
                         f"runs[{index}].metric_ids[{position}]",
                         f"unknown metric {metric_id!r}; known: {_known(metric_ids)}",
                     )
+
+    def _item_names(self, index: int, run: RunDefinition) -> None:
+        """Item ids ``<iteration>-<metric>`` must not collide (``a`` × ``b-c`` and ``a-b`` × ``c``)."""
+        seen: dict[str, tuple[str, str]] = {}
+        for iteration_id in run.iteration_ids:
+            for metric_id in run.metric_ids:
+                name = f"{iteration_id}-{metric_id}"
+                if name in seen and seen[name] != (iteration_id, metric_id):
+                    other = seen[name]
+                    self._add(
+                        RUNS_FILE,
+                        f"runs[{index}]",
+                        f"iteration {other[0]!r} × metric {other[1]!r} and iteration {iteration_id!r} × metric {metric_id!r} would both be item {name!r}; rename one",
+                    )
+                seen.setdefault(name, (iteration_id, metric_id))

@@ -97,7 +97,7 @@ CASES = {
     "typo": (
         "iterations.json",
         typo,
-        "iterations.json: iterations[0]: Additional properties are not allowed ('paramters' was unexpected); allowed: approach, created_at, description, entry_point, id, memory_limit_mb, name, parameters, parent, repeats, source_path, tags, timeout",
+        "iterations.json: iterations[0]: Additional properties are not allowed ('paramters' was unexpected); allowed: approach, created_at, description, entry_point, id, memory_limit_mb, name, parameters, parent, repeats, source_path, tags, timeout, timing",
     ),
 }
 
@@ -198,3 +198,17 @@ def test_validate_command(valid, capsys):
         in capsys.readouterr().err
     )
     assert_nothing_written(valid)
+
+
+def test_colliding_item_ids_are_refused(workspace, pytester):
+    workspace.iteration("v1").iteration("v1-x")
+    workspace.metric("x-acc", "pytest_iterbench.metrics.AccuracyMetric").metric(
+        "acc", "pytest_iterbench.metrics.AccuracyMetric"
+    )
+    workspace.run().write()
+    result = pytester.runpytest("--iterbench", "run-001")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert (
+        "  runs.json: runs[0]: iteration 'v1' × metric 'x-acc' and iteration 'v1-x' × metric 'acc' would both be item 'v1-x-acc'; rename one"
+        in result.stderr.lines
+    )

@@ -77,6 +77,12 @@ def test_run_records_every_pair_once_and_executes_each_iteration_once(
     )
     assert executions(two_iterations, "v1") == 1
     assert executions(two_iterations, "v2") == 1
+    for iteration_id in ("v1", "v2"):
+        workers = {
+            r["environment"]["xdist_worker"] for r in records if r["iteration_id"] == iteration_id
+        }
+        assert len(workers) == 1, "one execution's items on one worker"
+        assert (None in workers) == (not xdist)
     report = two_iterations.report()
     assert "| v1 | 75 | 0.7333 | 0.7500 |" in report
     assert "| v2 | 100 | 1 | 1 |" in report
