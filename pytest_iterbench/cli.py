@@ -1,4 +1,4 @@
-"""The ``iterbench`` command: validate a workspace, run, report, recover.
+"""The ``iterbench`` command: validate a workspace, run, report, recover; plan, costs.
 
 >>> main(["validate", "."])  # doctest: +SKIP
 workspace /path: OK (3 iterations, 6 metrics, 2 runs)
@@ -11,11 +11,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_iterbench.errors import IterbenchError, WorkspaceError
+from pytest_iterbench.llm.commands import add_costs_parser, add_plan_parser, run_costs, run_plan
+from pytest_iterbench.llm.errors import PlanInvalid
 from pytest_iterbench.report import render_report, write_report
 from pytest_iterbench.results_store import ResultsStore
 from pytest_iterbench.workspace import Workspace
+
+if TYPE_CHECKING:
+    import httpx2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
         "recover", help="fold journals of interrupted sessions into results.json"
     )
     recover.add_argument("workspace", nargs="?", default=".")
+    add_plan_parser(commands)
+    add_costs_parser(commands)
     return parser
 
 
@@ -81,10 +89,17 @@ def _recover(directory: str) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``iterbench`` console script; returns the exit status."""
+def main(argv: Sequence[str] | None = None, *, http_client: httpx2.Client | None = None) -> int:
+    """Entry point of the ``iterbench`` console script; returns the exit status.
+
+    ``http_client`` is for tests: the Claude API client sends through it.
+    """
     args = _parser().parse_args(argv)
     try:
+        if args.command == "plan":
+            return run_plan(args, http_client)
+        if args.command == "costs":
+            return run_costs(args)
         if args.command == "validate":
             return _validate(args.workspace)
         if args.command == "run":
@@ -92,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             return _report(args.workspace, args.run)
         return _recover(args.workspace)
-    except WorkspaceError as exc:
+    except (WorkspaceError, PlanInvalid) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4
     except IterbenchError as exc:

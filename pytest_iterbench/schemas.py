@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jsonschema
+from referencing import Registry, Resource
 
 from pytest_iterbench.errors import IterbenchError, Problem
 
-SchemaName = Literal["iterations", "metrics", "runs", "results"]
-SCHEMA_NAMES: tuple[SchemaName, ...] = ("iterations", "metrics", "runs", "results")
+SchemaName = Literal["iterations", "metrics", "runs", "results", "plan"]
+SCHEMA_NAMES: tuple[SchemaName, ...] = ("iterations", "metrics", "runs", "results", "plan")
 
 
 def schema_dir() -> Path:
@@ -41,11 +42,20 @@ def load_schema(name: SchemaName) -> dict[str, Any]:
 
 
 @functools.cache
+def _registry() -> Registry[Any]:
+    """Every schema under its ``$id``, so one schema can ``$ref`` another (plan -> iterations)."""
+    schemas = [load_schema(name) for name in SCHEMA_NAMES]
+    return Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas)
+
+
+@functools.cache
 def _validator(name: SchemaName) -> jsonschema.protocols.Validator:
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    validator: jsonschema.protocols.Validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    validator: jsonschema.protocols.Validator = cls(
+        schema, registry=_registry(), format_checker=cls.FORMAT_CHECKER
+    )
     return validator
 
 
@@ -57,7 +67,7 @@ def json_path(parts: Iterable[str | int]) -> str:
     return text or "(top level)"
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
+def describe_error(error: jsonschema.ValidationError) -> str:
     found = json.dumps(error.instance)
     if len(found) > 80:
         found = found[:77] + "..."
@@ -68,7 +78,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{error.message} (found {found})"
 
 
-def _document_order(error: jsonschema.ValidationError) -> list[tuple[int, int, str]]:
+def document_order(error: jsonschema.ValidationError) -> list[tuple[int, int, str]]:
     """Sort key: array indices numerically (``[2]`` before ``[10]``), keys by name."""
     return [
         (1, 0, part) if isinstance(part, str) else (0, part, "") for part in error.absolute_path
@@ -77,5 +87,7 @@ def _document_order(error: jsonschema.ValidationError) -> list[tuple[int, int, s
 
 def validate(name: SchemaName, document: Any, file: str) -> list[Problem]:
     """Every schema violation of ``document``, in document order, as problems."""
-    errors = sorted(_validator(name).iter_errors(document), key=_document_order)
-    return [Problem(file, json_path(error.absolute_path), _describe(error)) for error in errors]
+    errors = sorted(_validator(name).iter_errors(document), key=document_order)
+    return [
+        Problem(file, json_path(error.absolute_path), describe_error(error)) for error in errors
+    ]

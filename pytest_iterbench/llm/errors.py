@@ -8,7 +8,7 @@ because it holds the HTTP request and so the ``Authorization`` header.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pytest_iterbench.errors import IterbenchError, Problem
 
@@ -108,7 +108,9 @@ class ReviewLoopExhausted(LlmError):
     ``last_failure`` is the failure of the final attempt.
     """
 
-    def __init__(self, max_attempts: int, attempts: Sequence[Attempt], last_failure: Failure) -> None:
+    def __init__(
+        self, max_attempts: int, attempts: Sequence[Attempt[Any]], last_failure: Failure
+    ) -> None:
         self.max_attempts = max_attempts
         self.attempts = tuple(attempts)
         self.last_failure = last_failure

@@ -1,0 +1,99 @@
+"""The LLM layer: Claude API client, planner, reviewer, traces and cost accounting.
+
+Re-exports only. ``ClaudeClient`` needs the ``llm`` extra
+(the anthropic SDK) and is imported on first use, so the trace, cost and
+metric parts work without it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pytest_iterbench.llm.apply import AppliedPlan, apply_plan
+from pytest_iterbench.llm.config import ClientConfig
+from pytest_iterbench.llm.costs import CostTotals, render_costs, summarise, totals
+from pytest_iterbench.llm.errors import (
+    ApiKeyMissing,
+    ClaudeApiError,
+    LlmError,
+    ModelAnswerInvalid,
+    PlanInvalid,
+    PlannerUnavailable,
+    ReviewLoopExhausted,
+    UnknownModelPrice,
+)
+from pytest_iterbench.llm.messages import LlmRequest, LlmResponse, MessageSender
+from pytest_iterbench.llm.metrics import LlmCostMetric, LlmInputTokensMetric, LlmOutputTokensMetric
+from pytest_iterbench.llm.plan import Plan, check_plan
+from pytest_iterbench.llm.planner import ClaudePlanner, KernelPlanner, Planner, load_manual_plan
+from pytest_iterbench.llm.pricing import PRICE_TABLE_DATE, TokenUsage, cost
+from pytest_iterbench.llm.reviewer import (
+    Attempt,
+    ClaudeReviewer,
+    Failure,
+    LoopResult,
+    Review,
+    review_loop,
+)
+from pytest_iterbench.llm.secrets import ApiKey, resolve_api_key
+from pytest_iterbench.llm.tasks import PlanTask
+from pytest_iterbench.llm.traces import TraceRecord, TraceStore
+
+if TYPE_CHECKING:
+    from pytest_iterbench.llm.client import ClaudeClient
+
+_NEEDS_SDK = {"ClaudeClient"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NEEDS_SDK:
+        from pytest_iterbench.llm import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "PRICE_TABLE_DATE",
+    "ApiKey",
+    "ApiKeyMissing",
+    "AppliedPlan",
+    "Attempt",
+    "ClaudeApiError",
+    "ClaudeClient",
+    "ClaudePlanner",
+    "ClaudeReviewer",
+    "ClientConfig",
+    "CostTotals",
+    "Failure",
+    "KernelPlanner",
+    "LlmCostMetric",
+    "LlmError",
+    "LlmInputTokensMetric",
+    "LlmOutputTokensMetric",
+    "LlmRequest",
+    "LlmResponse",
+    "LoopResult",
+    "MessageSender",
+    "ModelAnswerInvalid",
+    "Plan",
+    "PlanInvalid",
+    "PlanTask",
+    "Planner",
+    "PlannerUnavailable",
+    "Review",
+    "ReviewLoopExhausted",
+    "TokenUsage",
+    "TraceRecord",
+    "TraceStore",
+    "UnknownModelPrice",
+    "apply_plan",
+    "check_plan",
+    "cost",
+    "load_manual_plan",
+    "render_costs",
+    "resolve_api_key",
+    "review_loop",
+    "summarise",
+    "totals",
+]

@@ -1,0 +1,122 @@
+"""``apply_plan``: merge a checked plan into a workspace's files, all or nothing.
+
+The plan is checked again against the workspace as it is now; then each new
+iteration whose folder is missing gets a stub entry point (``run`` raises
+``NotImplementedError`` until someone writes it); then the three definition
+files are rewritten atomically; then ``Workspace.load`` checks the result. If
+that final check fails, the files are restored and the stubs removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_iterbench.llm.plan import KINDS, Existing, Plan, check_plan
+from pytest_iterbench.workspace import Workspace
+
+STUB = '''"""Iteration {id!r}: planned by {planner}, not written yet.
+
+{description}
+"""
+
+
+def run(parameters: dict) -> dict:
+    raise NotImplementedError("iteration {id!r} was planned but its code is not written yet")
+'''
+
+
+@dataclass(frozen=True)
+class AppliedPlan:
+    """What ``apply_plan`` changed: ids added per file, folders created."""
+
+    added: dict[str, list[str]] = field(default_factory=dict)
+    created: list[Path] = field(default_factory=list)
+
+
+def apply_plan(plan: Plan, workspace_dir: str | Path) -> AppliedPlan:
+    """Merge ``plan`` into the workspace at ``workspace_dir``; ``PlanInvalid`` changes nothing."""
+    root = Path(workspace_dir).resolve()
+    check_plan(plan.to_json(), root)
+    existing = Existing.read(root)
+    documents, added = _merged(plan, existing)
+    backups = {file: _read_text(root / file) for _, file in KINDS}
+    created = _scaffold(plan, root)
+    try:
+        for kind, file in KINDS:
+            write_atomically(root / file, json.dumps(documents[kind], indent=2) + "\n")
+        Workspace.load(root)
+    except BaseException:
+        _restore(root, backups, created)
+        raise
+    return AppliedPlan(added, created)
+
+
+def _merged(
+    plan: Plan, existing: Existing
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+    documents: dict[str, dict[str, Any]] = {}
+    added: dict[str, list[str]] = {}
+    for kind, file in KINDS:
+        document = dict(
+            existing.documents.get(kind) or {"$schema": f"schemas/{file[:-5]}-schema.json"}
+        )
+        known = {entry["id"] for entry in existing.entries(kind)}
+        new = [entry for entry in plan.entries(kind) if entry["id"] not in known]
+        document[kind] = [*existing.entries(kind), *new]
+        documents[kind] = document
+        added[kind] = [entry["id"] for entry in new]
+    return documents, added
+
+
+def _scaffold(plan: Plan, root: Path) -> list[Path]:
+    """Stub entry points for planned iterations whose folder does not exist yet."""
+    created: list[Path] = []
+    for iteration in plan.iterations:
+        folder = (root / iteration["source_path"]).resolve()
+        if folder.exists() or not iteration["entry_point"].endswith(".py"):
+            continue
+        top = _topmost_missing(folder, root)
+        folder.mkdir(parents=True)
+        created.append(top)
+        text = STUB.format(
+            id=iteration["id"],
+            planner=plan.planner,
+            description=iteration.get("description") or iteration.get("name") or "",
+        )
+        (folder / iteration["entry_point"]).write_text(text, encoding="utf-8")
+    return created
+
+
+def _topmost_missing(folder: Path, root: Path) -> Path:
+    top = folder
+    while not top.parent.exists() and top.parent != root:
+        top = top.parent
+    return top
+
+
+def _read_text(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    with partial.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+
+
+def _restore(root: Path, backups: dict[str, str | None], created: list[Path]) -> None:
+    for file, text in backups.items():
+        if text is None:
+            (root / file).unlink(missing_ok=True)
+        else:
+            write_atomically(root / file, text)
+    for folder in created:
+        shutil.rmtree(folder, ignore_errors=True)
