@@ -21,15 +21,18 @@ from pytest_iterbench.errors import (
     WorkspaceError,
 )
 from pytest_iterbench.execution import Execution
+from pytest_iterbench.gate import GateResult, compare_sessions
 from pytest_iterbench.metric import BaseMetric, MetricResult, requires_gpu, timed
 from pytest_iterbench.model import Iteration, MetricDefinition, RunDefinition
 from pytest_iterbench.records import ResultRecord
+from pytest_iterbench.report import write_reports
 from pytest_iterbench.workspace import Workspace
 
 __all__ = [
     "BaseMetric",
     "Execution",
     "ExecutionFailed",
+    "GateResult",
     "GpuUnavailableError",
     "Iteration",
     "IterbenchError",
@@ -41,6 +44,7 @@ __all__ = [
     "RunDefinition",
     "Workspace",
     "WorkspaceError",
+    "compare_sessions",
     "execute_run",
     "generate_report",
     "load_iterations",
@@ -48,4 +52,5 @@ __all__ = [
     "load_runs",
     "requires_gpu",
     "timed",
+    "write_reports",
 ]

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_iterbench.errors import IterbenchError, WorkspaceError
+from pytest_iterbench.gate import compare_sessions, workspace_tolerances
 from pytest_iterbench.llm.commands import add_costs_parser, add_plan_parser, run_costs, run_plan
 from pytest_iterbench.llm.errors import PlanInvalid
-from pytest_iterbench.report import render_report, write_report
+from pytest_iterbench.report import REPORT_PATH, write_reports
 from pytest_iterbench.results_store import ResultsStore
 from pytest_iterbench.workspace import Workspace
 
@@ -48,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("workspace", nargs="?", default=".")
     report.add_argument("--run", required=True, help="the run to report on")
+    report.add_argument(
+        "--session", help="the session to report and gate (default: the run's latest)"
+    )
+    report.add_argument(
+        "--compare",
+        metavar="SESSION",
+        help="compare with an earlier session ('last' or a session id); exit 1 on a regression beyond tolerance",
+    )
     recover = commands.add_parser(
         "recover", help="fold journals of interrupted sessions into results.json"
     )
@@ -72,15 +81,30 @@ def _run(run_id: str, directory: str, pytest_args: list[str]) -> int:
     return int(pytest.main(["--iterbench", run_id, "--iterbench-dir", directory, *args]))
 
 
-def _report(directory: str, run_id: str) -> int:
+def _report(directory: str, run_id: str, session: str | None, compare: str | None) -> int:
     workspace = Workspace.load(directory)
     run = workspace.run(run_id)
     records = ResultsStore(workspace.root).read()
-    path = write_report(
-        workspace.root, render_report(records, run.id, run.iteration_ids, run.metric_ids)
+    sessions = sorted({str(r.get("session_id")) for r in records if r.get("run_id") == run.id})
+    session = session or (sessions[-1] if sessions else None)
+    paths = write_reports(
+        workspace.root,
+        records,
+        run.id,
+        iteration_order=run.iteration_ids,
+        metric_order=run.metric_ids,
+        session_id=session,
     )
-    print(f"report: {path}")
-    return 0
+    print(f"report: {workspace.root / REPORT_PATH} (+ {len(paths) - 1} files)")
+    if compare is None:
+        return 0
+    if session is None:
+        raise IterbenchError(f"run {run.id!r}: no records in {workspace.results_path} to compare")
+    gate = compare_sessions(
+        records, run.id, session, compare, workspace_tolerances(workspace.metrics)
+    )
+    print("\n".join(gate.summary_lines()))
+    return 0 if gate.ok else 1
 
 
 def _recover(directory: str) -> int:
@@ -105,7 +129,7 @@ def main(argv: Sequence[str] | None = None, *, http_client: httpx2.Client | None
         if args.command == "run":
             return _run(args.run_id, args.dir, args.pytest_args)
         if args.command == "report":
-            return _report(args.workspace, args.run)
+            return _report(args.workspace, args.run, args.session, args.compare)
         return _recover(args.workspace)
     except (WorkspaceError, PlanInvalid) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -64,6 +64,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="memory (MB) an iteration may add to its process before it fails with MemoryError (default: ini iterbench_memory_limit, else none)",
     )
     group.addoption(
+        "--iterbench-compare",
+        dest="iterbench_compare",
+        metavar="SESSION",
+        default=None,
+        help="compare with an earlier session ('last' or a session id) and fail when a metric got worse beyond its tolerance in metrics.json",
+    )
+    group.addoption(
         "--iterbench-no-exclusive",
         dest="iterbench_exclusive",
         action="store_false",
@@ -129,6 +136,7 @@ def _settings(config: pytest.Config, run_id: str, workspace: Workspace) -> Sessi
         preload=list(config.getini("iterbench_preload")),
         session_id=workerinput["iterbench_session_id"] if workerinput else new_session_id(),
         exclusive=bool(config.getoption("iterbench_exclusive")),
+        compare=config.getoption("iterbench_compare"),
         threads=str(config.getini("iterbench_threads")),
         git_commit=workerinput.get("iterbench_git_commit")
         if workerinput

@@ -1,62 +1,57 @@
-"""The comparison report, regenerated from ``results.json`` alone.
+"""The comparison report of one run, regenerated from ``results.json`` alone.
 
-For one run: a table of iterations × metrics (the latest record of each pair),
-then the items that did not pass, with their reasons. The Markdown passes
-``pymarkdownlnt`` with its default rules (line length aside).
+It answers "which iteration is best on what, by how much, and is the
+difference real?": a table of iterations × metrics (the best value of each
+metric in bold), the changes against each iteration's parent and against the
+run's baseline with a significance verdict, the Pareto front over quality,
+time and memory, the trend over earlier sessions of the same configuration,
+the lineage as a Mermaid graph, the items that did not pass with their
+reasons, and the environment. :func:`write_reports` writes it as Markdown,
+plots and self-contained HTML under ``reports/``.
+
+>>> md = render_report([{"run_id": "r", "iteration_id": "v1", "metric_id": "acc",
+...     "value": 0.9, "unit": "%", "status": "passed", "executed_at": "t"}], "r")
+>>> "| v1 | 0.9000 |" in md
+True
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_iterbench.comparison import Comparison, compare_run
+from pytest_iterbench.plots import PlotFile, draw_plots
 from pytest_iterbench.records import utc_now
+from pytest_iterbench.report_doc import (
+    Document,
+    code_span,
+    escape_cell,
+    format_value,
+    to_markdown,
+)
+from pytest_iterbench.report_html import to_html
+from pytest_iterbench.report_sections import build_document
+
+__all__ = [
+    "HTML_PATH",
+    "REPORT_PATH",
+    "code_span",
+    "escape_cell",
+    "format_value",
+    "latest_by_pair",
+    "render_report",
+    "write_report",
+    "write_reports",
+]
 
 REPORT_PATH = Path("reports") / "comparison_report.md"
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
-
-
-def escape_cell(text: str) -> str:
-    r"""Make ``text`` one line of literal Markdown text, safe in a table cell or a list item.
-
-    Backslash-escapes what Markdown would read as syntax (pipes, backticks,
-    emphasis, HTML, links) and defuses bare URLs, so any name or reason passes
-    the linter and renders as written.
-
-    >>> print(escape_cell("a|b\nc <x> see https://h.io"))
-    a\|b c \<x\> see https\://h.io
-    """
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
-    return re.sub(r"\bwww\.", r"www\\.", text.replace("://", "\\://"))
-
-
-def code_span(text: str) -> str:
-    r"""``text`` as inline code, or as escaped text where a code span cannot hold it.
-
-    >>> print(code_span("v1-baseline"), code_span("odd`id"))
-    `v1-baseline` odd\`id
-    """
-    if text and "`" not in text and text == " ".join(text.split()):
-        return f"`{text}`"
-    return escape_cell(text)
-
-
-def format_value(value: float | None) -> str:
-    """Four significant digits, without scientific notation for everyday magnitudes."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if value == 0 or 1e-3 <= abs(value) < 1e6:
-        digits = max(0, 3 - math.floor(math.log10(abs(value)))) if value else 0
-        return f"{value:.{digits}f}"
-    return f"{value:.3e}"
+HTML_PATH = Path("reports") / "comparison_report.html"
+STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
+PLOTS_ELSEWHERE = "The plots are in the workspace's reports folder, beside the HTML report."
 
 
 def _instant(record: dict[str, Any]) -> dt.datetime:
@@ -83,77 +78,111 @@ def latest_by_pair(
     return {key: record for key, (_, record) in latest.items()}
 
 
-def _ordered(values: Iterable[str], preferred: Sequence[str]) -> list[str]:
-    seen = list(dict.fromkeys(values))
-    return [v for v in preferred if v in seen] + [v for v in seen if v not in preferred]
-
-
-def _cell(record: dict[str, Any] | None) -> str:
-    if record is None:
-        return "-"
-    status = record.get("status", "passed")
-    value = format_value(record.get("value")) if record.get("value") is not None else ""
-    if status == "passed":
-        return value or "n/a"
-    return f"{value} ({status})" if value else status
-
-
 def render_report(
     records: Iterable[dict[str, Any]],
     run_id: str,
     iteration_order: Sequence[str] = (),
     metric_order: Sequence[str] = (),
+    *,
+    session_id: str | None = None,
 ) -> str:
-    """The Markdown comparison of one run.
+    """The Markdown comparison of one run, without plots (nothing is written to disk).
 
-    >>> md = render_report([{"run_id": "r", "iteration_id": "v1", "metric_id": "acc",
-    ...     "value": 0.9, "unit": "%", "status": "passed", "executed_at": "t"}], "r")
-    >>> "| v1 | 0.9000 |" in md
-    True
+    Each (iteration, metric) is judged by its latest session up to ``session_id``
+    (default: the latest of all); earlier sessions of the same configuration
+    make its history.
     """
-    latest = latest_by_pair(records, run_id)
-    iterations = _ordered((i for i, _ in latest), iteration_order)
-    metrics = _ordered((m for _, m in latest), metric_order)
-    units = {m: r.get("unit", "") for (_, m), r in latest.items()}
-    lines = [f"# Comparison report: {escape_cell(run_id)}", ""]
-    if not latest:
-        return "\n".join([*lines, f"No results for run `{run_id}` in results.json yet.", ""])
-    sessions = sorted({r.get("session_id") or "?" for r in latest.values()})
-    lines += [
-        f"Generated {utc_now()} from `results.json`: {len(iterations)} iterations × {len(metrics)} metrics, "
-        f"latest record of each pair, from {len(sessions)} session(s).",
-        "",
-        "## Results",
-        "",
-    ]
-    header = ["Iteration", *(escape_cell(f"{m} ({units[m]})" if units[m] else m) for m in metrics)]
-    lines.append("| " + " | ".join(header) + " |")
-    lines.append("| --- |" + " ---: |" * len(metrics))
-    for iteration in iterations:
-        cells = [
-            escape_cell(iteration),
-            *(escape_cell(_cell(latest.get((iteration, m)))) for m in metrics),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += _problems(latest, iterations, metrics)
-    return "\n".join(lines) + "\n"
-
-
-def _problems(
-    latest: dict[tuple[str, str], dict[str, Any]], iterations: list[str], metrics: list[str]
-) -> list[str]:
-    rows = [
-        f"- {code_span(i)} × {code_span(m)}: {record.get('status')}: {escape_cell(record.get('reason') or '') or 'no reason recorded'}"
-        for i in iterations
-        for m in metrics
-        if (record := latest.get((i, m))) is not None and record.get("status", "passed") != "passed"
-    ]
-    return ["", "## Items that did not pass", "", *rows] if rows else []
+    comparison = compare_run(
+        records,
+        run_id,
+        iteration_order=iteration_order,
+        metric_order=metric_order,
+        session_id=session_id,
+    )
+    return to_markdown(build_document(comparison, generated=utc_now()))
 
 
 def write_report(workspace_root: Path, text: str) -> Path:
-    """Write the report to ``reports/comparison_report.md`` in the workspace."""
+    """Write ``text`` to ``reports/comparison_report.md`` in the workspace."""
     path = workspace_root / REPORT_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def write_reports(
+    workspace_root: Path,
+    records: list[dict[str, Any]],
+    run_id: str,
+    *,
+    iteration_order: Sequence[str] = (),
+    metric_order: Sequence[str] = (),
+    session_id: str | None = None,
+    html: bool = True,
+    plots: bool = True,
+) -> list[Path]:
+    """Write the report of ``run_id`` under ``reports/`` and return every path written.
+
+    Writes ``reports/comparison_report.md``; with ``plots``, PNG files under
+    ``reports/plots/<run>/`` (matplotlib, Agg backend; skipped with a note in the
+    report when matplotlib is not installed); with ``html``,
+    ``reports/comparison_report.html`` with the plots inlined. When the
+    ``GITHUB_STEP_SUMMARY`` environment variable names a file, the Markdown
+    (without the plots, which a job summary cannot load) is appended to it.
+    ``session_id`` is the session that just ran: each (iteration, metric) is
+    judged by its latest records up to that session.
+
+    >>> paths = write_reports(Path(tmp), records, "run-001", session_id=session)  # doctest: +SKIP
+    >>> [p.name for p in paths]  # doctest: +SKIP
+    ['metric-accuracy.png', 'tradeoff.png', 'comparison_report.md', 'comparison_report.html']
+    """
+    comparison = compare_run(
+        records,
+        run_id,
+        iteration_order=iteration_order,
+        metric_order=metric_order,
+        session_id=session_id,
+    )
+    reports_dir = workspace_root / REPORT_PATH.parent
+    written, plot_files, plot_note = _draw(comparison, reports_dir, plots)
+    generated = utc_now()
+    document = build_document(
+        comparison, generated=generated, plots=plot_files, plot_note=plot_note
+    )
+    written.append(write_report(workspace_root, to_markdown(document)))
+    if html:
+        written.append(_write_html(document, workspace_root / HTML_PATH))
+    summary = os.environ.get(STEP_SUMMARY_VARIABLE)
+    if summary:
+        # A job summary cannot load the workspace's files: the same report, without pictures.
+        note = plot_note or (PLOTS_ELSEWHERE if plot_files else None)
+        text = to_markdown(build_document(comparison, generated=generated, plot_note=note))
+        append_step_summary(Path(summary), text)
+    return written
+
+
+def _draw(
+    comparison: Comparison, reports_dir: Path, enabled: bool
+) -> tuple[list[Path], list[PlotFile], str | None]:
+    """Draw the plots, or say why there are none: (paths, plot files, note)."""
+    if not enabled or not comparison.iterations:
+        return [], [], None
+    try:
+        plot_files = draw_plots(comparison, reports_dir)
+    except ImportError as exc:
+        return [], [], f"Plots skipped: {exc.name or 'matplotlib'} is not installed."
+    return [p.path for p in plot_files], plot_files, None
+
+
+def _write_html(document: Document, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_html(document, path.parent), encoding="utf-8")
+    return path
+
+
+def append_step_summary(path: Path, markdown: str) -> None:
+    """Append ``markdown`` to a GitHub Actions job summary file, a blank line after what it holds."""
+    with path.open("a", encoding="utf-8") as handle:
+        if handle.tell():
+            handle.write("\n")
+        handle.write(markdown)

@@ -24,12 +24,13 @@ from pytest_iterbench.collection import Target, item_target
 from pytest_iterbench.errors import ExecutionFailed, IterbenchError, MetricSkipped
 from pytest_iterbench.exclusivity import MeasurementLock
 from pytest_iterbench.execution import Execution, Executor, Limits, effective_parameters
+from pytest_iterbench.gate import GateResult, compare_sessions, workspace_tolerances
 from pytest_iterbench.isolation import ProcessTemplate
 from pytest_iterbench.metrics import TimingMetric
 from pytest_iterbench.model import RunDefinition, configuration_hash
 from pytest_iterbench.preload import resolve_preload
 from pytest_iterbench.records import RecordStatus, ResultRecord, environment, utc_now
-from pytest_iterbench.report import render_report, write_report
+from pytest_iterbench.report import write_reports
 from pytest_iterbench.results_store import Journal, ResultsStore
 from pytest_iterbench.threads import ThreadCaps
 from pytest_iterbench.timing_stats import STAT_FIELDS
@@ -50,6 +51,7 @@ class SessionSettings:
     git_commit: str | None
     exclusive: bool = True
     threads: str = "auto"
+    compare: str | None = None
 
 
 @dataclass
@@ -60,7 +62,8 @@ class ControllerState:
     journal: Journal
     recovered: int = 0
     appended: int = 0
-    report_path: Path | None = None
+    report_paths: list[Path] = field(default_factory=list)
+    gate: GateResult | None = None
     errors: list[str] = field(default_factory=list)
 
 
@@ -296,12 +299,32 @@ class IterbenchSession:
         try:
             self.controller.store.fold([self.controller.journal.path])
             records = self.controller.store.read()
-            text = render_report(records, self.run.id, self.run.iteration_ids, self.run.metric_ids)
-            self.controller.report_path = write_report(self.workspace.root, text)
+            self.controller.report_paths = write_reports(
+                self.workspace.root,
+                records,
+                self.run.id,
+                iteration_order=self.run.iteration_ids,
+                metric_order=self.run.metric_ids,
+                session_id=self.settings.session_id,
+            )
+            self._gate(session, records)
         except IterbenchError as exc:
             self.controller.errors.append(str(exc))
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
         _clean_scratch(self.scratch)
+
+    def _gate(self, session: pytest.Session, records: list[dict[str, Any]]) -> None:
+        """``--iterbench-compare``: fail the session when a metric got worse beyond its tolerance."""
+        assert self.controller is not None
+        if self.settings.compare is None or self.controller.appended == 0:
+            return
+        tolerances = workspace_tolerances(self.workspace.metrics)
+        gate = compare_sessions(
+            records, self.run.id, self.settings.session_id, self.settings.compare, tolerances
+        )
+        self.controller.gate = gate
+        if not gate.ok and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.controller is None:
@@ -314,8 +337,17 @@ class IterbenchSession:
         write(
             f"run {self.run.id}, session {self.settings.session_id}: {state.appended} records -> {state.store.path}"
         )
-        if state.report_path is not None:
-            write(f"report: {state.report_path}")
+        if state.report_paths:
+            write(
+                f"report: {state.report_paths[-1].parent / 'comparison_report.md'} (+ {len(state.report_paths) - 1} files)"
+            )
+        if state.gate is not None:
+            for line in state.gate.summary_lines():
+                write(
+                    line,
+                    red=not state.gate.ok,
+                    green=state.gate.ok and line.startswith("iterbench"),
+                )
         for error in state.errors:
             write(f"ERROR: {error}", red=True)
 

@@ -12,6 +12,7 @@ import pytest
 
 # Imported before any in-process pytester run: pytester drops the modules an
 # inner session imported, and numpy's C extension cannot be loaded twice.
+import matplotlib.figure  # noqa: F401
 import sklearn.metrics  # noqa: F401
 
 TRIVIAL_MAIN = """

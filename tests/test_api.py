@@ -63,7 +63,7 @@ def test_execute_run_and_generate_report(workspace):
     assert [r["record_id"] for r in workspace.results()] == [r.record_id for r in records]
     report = generate_report(records)
     assert report.startswith("# Comparison report: run-001\n")
-    assert "| v2 | 100 | 1 |" in report
+    assert "| v2 | **100** | **1** |" in report
 
 
 def test_execute_run_raises_on_an_invalid_workspace(tmp_path):

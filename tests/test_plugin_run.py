@@ -85,7 +85,7 @@ def test_run_records_every_pair_once_and_executes_each_iteration_once(
         assert (None in workers) == (not xdist)
     report = two_iterations.report()
     assert "| v1 | 75 | 0.7333 | 0.7500 |" in report
-    assert "| v2 | 100 | 1 | 1 |" in report
+    assert "| v2 | **100** | **1** | **1** |" in report
 
 
 def test_serial_and_xdist_runs_produce_the_same_record_set(two_iterations, pytester):

@@ -1,8 +1,15 @@
-"""Unit tests of ``pytest_iterbench.report``: cell escaping, numbers, latest records, the Markdown."""
+"""Unit tests of ``pytest_iterbench.report``: cell escaping, numbers, latest records, the Results table.
+
+The content of the other sections is tested in ``test_report_content.py``, the statistics in
+``test_report_stats.py``, the Pareto front, lineage and trends in ``test_report_pareto.py``,
+the CI gate in ``test_report_gate.py``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import doctest
+import importlib
 import math
 import re
 import string
@@ -217,7 +224,8 @@ def _expected_cell(rec):
     if rec is None:
         return "-"
     value = rec["value"]
-    shown = format_value(value) if value is not None else ""
+    # NaN and infinities never reach results.json (records store them as null): no value.
+    shown = format_value(value) if value is not None and math.isfinite(value) else ""
     if rec["status"] == "passed":
         return shown or "n/a"
     return f"{shown} ({rec['status']})" if shown else rec["status"]
@@ -298,3 +306,27 @@ def test_render_report_of_a_run_without_results_passes_pymarkdownlnt():
 def test_render_report_escapes_markdown_in_reasons(reason):
     records = [record("v1", "acc"), record("v2", "acc", value=None, status="error", reason=reason)]
     assert_markdown_clean(render_report(records, RUN))
+
+
+# -- the examples in the report modules' docstrings ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "comparison",
+        "gate",
+        "history",
+        "lineage",
+        "pareto",
+        "plots",
+        "report",
+        "report_doc",
+        "samples",
+        "stats",
+    ],
+)
+def test_docstring_examples_hold(module):
+    imported = importlib.import_module(f"pytest_iterbench.{module}")
+    result = doctest.testmod(imported, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
