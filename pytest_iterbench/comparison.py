@@ -306,6 +306,10 @@ def _pareto(
     return pareto_front(points, axes)
 
 
+#: Environment fields that differ between the workers of one session, not between machines.
+PER_PROCESS_KEYS = frozenset({"xdist_worker"})
+
+
 def _environments(focus: Iterable[Sample]) -> tuple[EnvironmentGroup, ...]:
     """The distinct environments of the judged samples, each with its sessions and commits."""
     by_session: dict[str, dict[str, Any]] = {}
@@ -314,7 +318,9 @@ def _environments(focus: Iterable[Sample]) -> tuple[EnvironmentGroup, ...]:
     groups: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {}
     for session_id in sorted(by_session):
         record = by_session[session_id]
-        environment = record.get("environment") or {}
+        environment = {
+            k: v for k, v in (record.get("environment") or {}).items() if k not in PER_PROCESS_KEYS
+        }
         key = json.dumps(environment, sort_keys=True, default=str)
         _, sessions, commits = groups.setdefault(key, (environment, [], []))
         sessions.append(session_id)

@@ -470,6 +470,7 @@ def _environment_rows(
         line(str(environment.get("python") or "unknown")),
         line(cpu),
         line(str(environment.get("gpu") or "none")),
+        line(_measurement(environment)),
         _ids(commits) or line("unknown"),
         line(
             ", ".join(f"{name} {version}" for name, version in packages.items() if version) or "-"
@@ -477,7 +478,30 @@ def _environment_rows(
     ]
 
 
-ENVIRONMENT_SETTINGS = ("Sessions", "Platform", "Python", "CPU", "GPU", "Git commit", "Packages")
+ENVIRONMENT_SETTINGS = (
+    "Sessions",
+    "Platform",
+    "Python",
+    "CPU",
+    "GPU",
+    "Measurement",
+    "Git commit",
+    "Packages",
+)
+
+
+def _measurement(environment: dict[str, Any]) -> str:
+    """How the session measured: xdist workers, thread cap, exclusivity of timings."""
+    if "xdist_workers" not in environment:
+        return "unknown"
+    workers = environment["xdist_workers"]
+    cap = environment.get("thread_cap")
+    exclusive = environment.get("exclusive_timing")
+    return (
+        f"{workers} xdist worker{'s' if workers != 1 else ''}, "
+        f"{'threads capped at ' + str(cap) if cap else 'threads not capped'}, "
+        f"timings {'exclusive' if exclusive else 'not exclusive'}"
+    )
 
 
 #: Most environments side by side; the latest are shown.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -86,6 +87,13 @@ def test_run_records_every_pair_once_and_executes_each_iteration_once(
     report = two_iterations.report()
     assert "| v1 | 75 | 0.7333 | 0.7500 |" in report
     assert "| v2 | **100** | **1** | **1** |" in report
+    cap = max(1, len(os.sched_getaffinity(0)) // 2)
+    measurement = (
+        f"2 xdist workers, threads capped at {cap}, timings exclusive"
+        if xdist
+        else "1 xdist worker, threads not capped, timings exclusive"
+    )
+    assert f"| Measurement | {measurement} |" in report
 
 
 def test_serial_and_xdist_runs_produce_the_same_record_set(two_iterations, pytester):

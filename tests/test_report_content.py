@@ -305,6 +305,7 @@ def test_the_environment_is_summarised(markdown):
         "Python": "3.11.7",
         "CPU": "Test CPU (8 logical CPUs)",
         "GPU": "none",
+        "Measurement": "unknown",
         "Git commit": "`abc1234`",
         "Packages": "torch 2.13.0+cpu",
     }
