@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pytest_iterbench.errors import IterbenchError, WorkspaceError
 from pytest_iterbench.gate import compare_sessions, workspace_tolerances
@@ -61,9 +61,33 @@ def _parser() -> argparse.ArgumentParser:
         "recover", help="fold journals of interrupted sessions into results.json"
     )
     recover.add_argument("workspace", nargs="?", default=".")
+    _add_notebook_parser(commands)
     add_plan_parser(commands)
     add_costs_parser(commands)
     return parser
+
+
+def _add_notebook_parser(commands: Any) -> None:
+    try:
+        from pytest_iterbench.notebook import add_notebook_parser
+    except ImportError:  # without the notebook extra the command says what to install
+        commands.add_parser(
+            "notebook", help="process assignment notebooks (needs the notebook extra)"
+        )
+        return
+    add_notebook_parser(commands)
+
+
+def _notebook(args: argparse.Namespace) -> int:
+    try:
+        from pytest_iterbench.notebook import run_notebook_command
+    except ImportError as exc:
+        print(
+            f"error: iterbench notebook needs the notebook extra (pip install 'pytest-iterbench[notebook]'): {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    return run_notebook_command(args)
 
 
 def _validate(workspace: str) -> int:
@@ -120,6 +144,8 @@ def main(argv: Sequence[str] | None = None, *, http_client: httpx2.Client | None
     """
     args = _parser().parse_args(argv)
     try:
+        if args.command == "notebook":
+            return _notebook(args)
         if args.command == "plan":
             return run_plan(args, http_client)
         if args.command == "costs":

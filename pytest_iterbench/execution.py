@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from pytest_iterbench.errors import ExecutionFailed
+from pytest_iterbench.errors import ExecutionFailed, IterbenchError
 from pytest_iterbench.exclusivity import MeasurementLock
 from pytest_iterbench.isolation import ExecutionRequest, ProcessTemplate, RawOutcome, Status
 from pytest_iterbench.model import Iteration
@@ -231,22 +232,51 @@ class Executor:
             thread_cap=self.thread_cap,
             timing=timing,
         )
-        if not iteration.entry_point.endswith(
-            ".py"
-        ):  # notebooks arrive with the notebook processor
-            outcome = RawOutcome(
-                "error",
-                reason=f"entry point {iteration.entry_point!r}: only Python modules (main.py with run(parameters)) can be executed in this version",
-            )
+        if iteration.entry_point.endswith(".ipynb"):
+            outcome = run_notebook(request, timing)
         else:
             outcome = self.template.execute(request)
-            self.executed.append(key)
+        self.executed.append(key)
         with contextlib.suppress(FileNotFoundError):
             request.result_path.unlink()
         exclusive = exclusive and (self.lock.enabled or self.lock_is_moot)
         return Execution.from_outcome(
             iteration, directory, outcome, log_path, self.workspace_root, exclusive
         )
+
+
+def run_notebook(request: ExecutionRequest, timing: dict[str, Any] | None) -> RawOutcome:
+    """A notebook entry point: parameters injected (papermill's convention), ``outputs`` read back.
+
+    The notebook runs in a Jupyter kernel of its own, started from this process:
+    its wall time is measured, its memory is not (the kernel is another process).
+    """
+    if timing is not None:
+        return RawOutcome(
+            "error",
+            reason="TimingMetric times run() of Python entry points; a notebook iteration is timed once, by exec_time",
+        )
+    try:
+        from pytest_iterbench.notebook import CellExecutionFailed, run_notebook_iteration
+    except ImportError as exc:
+        return RawOutcome(
+            "error",
+            reason=f"notebook iterations need the notebook extra (pip install 'pytest-iterbench[notebook]'): {exc}",
+        )
+    started = time.perf_counter()
+    path = request.directory / request.entry_point
+    try:
+        outputs = run_notebook_iteration(
+            path, request.parameters, timeout=request.timeout, cwd=request.directory
+        )
+    except CellExecutionFailed as exc:
+        request.log_path.write_text(str(exc), encoding="utf-8")
+        return RawOutcome("timeout" if exc.kind == "timeout" else "error", reason=str(exc))
+    except IterbenchError as exc:
+        return RawOutcome("error", reason=str(exc))
+    wall = time.perf_counter() - started
+    timings = {"wall_seconds": wall, "run_seconds": wall, "import_seconds": 0.0}
+    return RawOutcome("ok", result={"outputs": outputs, "timings": timings, "resources": {}})
 
 
 def effective_parameters(iteration: Iteration, seed: int | None) -> dict[str, Any]:

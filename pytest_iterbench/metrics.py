@@ -14,7 +14,7 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
-from pytest_iterbench.errors import GpuUnavailableError, IterbenchError
+from pytest_iterbench.errors import GpuUnavailableError, IterbenchError, MetricSkipped
 from pytest_iterbench.execution import Execution, Executor, Limits
 from pytest_iterbench.isolation import ProcessTemplate
 from pytest_iterbench.metric import BaseMetric, MetricResult, cuda_available
@@ -187,6 +187,10 @@ class PeakMemoryMetric(ExecutionMetric):
 
     def from_execution(self, execution: Execution) -> MetricResult:
         resources = execution.resources
+        if "peak_rss_above_baseline_mb" not in resources:
+            raise MetricSkipped(
+                f"peak memory is not measured for {execution.iteration.entry_point} (a notebook runs in a kernel process of its own)"
+            )
         metadata = {
             "baseline_rss_mb": resources["baseline_rss_mb"],
             "peak_rss_mb": resources["peak_rss_mb"],

@@ -1,0 +1,185 @@
+"""``iterbench notebook``: run the processor, validate notebooks, list exercises.
+
+Wired into the ``iterbench`` command by ``add_notebook_parser`` and
+``run_notebook_command``; also runnable alone as ``python -m pytest_iterbench.notebook``.
+
+.. code-block:: bash
+
+    iterbench notebook run input/ --solutions solutions/ [--alternatives 3 --metric checks_passed --metric exec_time]
+    iterbench notebook validate output/hw1_completed.ipynb other.ipynb --jobs 2
+    iterbench notebook exercises input/hw1.ipynb
+
+Exit status: 0 when everything passed, 1 when a notebook failed, 2 on a
+configuration error (an unknown or unconfigured solver, a missing folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_iterbench.notebook.alternatives import BUILTIN_METRICS, DEFAULT_METRICS
+from pytest_iterbench.notebook.errors import (
+    NotebookProcessorError,
+    NotebookReadError,
+    SolverNotConfigured,
+)
+from pytest_iterbench.notebook.export import ExportOptions
+from pytest_iterbench.notebook.kernels import DEFAULT_KERNEL
+from pytest_iterbench.notebook.nbio import read_notebook
+from pytest_iterbench.notebook.parse import find_exercises
+from pytest_iterbench.notebook.pipeline import Pipeline, PipelineOptions
+from pytest_iterbench.notebook.runner import DEFAULT_CELL_TIMEOUT
+from pytest_iterbench.notebook.solvers import SOLVER_NAMES
+from pytest_iterbench.notebook.validate import ValidationTarget, validate_notebooks
+
+
+def _seconds(text: str) -> float | None:
+    value = float(text)
+    return None if value <= 0 else value
+
+
+def _add_execution_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cell-timeout", type=_seconds, default=DEFAULT_CELL_TIMEOUT,
+        help=f"seconds a cell may run, 0 for no limit (default: {DEFAULT_CELL_TIMEOUT:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel to run notebooks on"
+    )
+
+
+def _add_run_parser(commands: Any) -> None:
+    run = commands.add_parser(
+        "run",
+        help="process every notebook of INPUT: parse, solve, build, validate, export, archive",
+    )
+    run.add_argument("input", type=Path, help="the folder of assignment notebooks (input/)")
+    run.add_argument(
+        "--workspace",
+        type=Path,
+        help="where output/, done/ and state.json go (default: INPUT's parent)",
+    )
+    run.add_argument(
+        "--solver", choices=SOLVER_NAMES, default="files", help="who solves the exercises"
+    )
+    run.add_argument(
+        "--solutions",
+        type=Path,
+        help="files solver: folder or JSON of solutions (default: WORKSPACE/solutions)",
+    )
+    run.add_argument(
+        "--alternatives",
+        type=int,
+        default=1,
+        metavar="N",
+        help="solutions per exercise to benchmark",
+    )
+    run.add_argument(
+        "--metric", action="append", choices=sorted(BUILTIN_METRICS), dest="metrics",
+        help=f"judge alternatives by these metrics, in order (default: {' '.join(DEFAULT_METRICS)})",
+    )  # fmt: skip
+    _add_execution_options(run)
+    run.add_argument(
+        "--template", default="lab", help="nbconvert HTML template name or folder (default: lab)"
+    )
+    run.add_argument(
+        "--max-image-px", type=int, metavar="PX", help="downscale images larger than PX pixels"
+    )
+    run.add_argument(
+        "--dedupe-images", action="store_true", help="store repeated images once in the HTML"
+    )
+
+
+def add_notebook_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``notebook`` (with ``run``, ``validate``, ``exercises``) to an ``add_subparsers()`` object."""
+    notebook: argparse.ArgumentParser = subparsers.add_parser(
+        "notebook", help="the notebook processor: assignment in, completed notebook out"
+    )
+    commands = notebook.add_subparsers(dest="notebook_command", required=True)
+    _add_run_parser(commands)
+    validate = commands.add_parser(
+        "validate", help="run notebooks as nbmake pytest items, on warm kernels"
+    )
+    validate.add_argument("notebooks", nargs="+", type=Path)
+    validate.add_argument("--jobs", type=int, default=2, help="notebooks run at once (default: 2)")
+    _add_execution_options(validate)
+    exercises = commands.add_parser("exercises", help="list the exercises found in a notebook")
+    exercises.add_argument("notebook", type=Path)
+    exercises.add_argument("--json", action="store_true", help="print them as JSON")
+    return notebook
+
+
+def _run(args: argparse.Namespace) -> int:
+    options = PipelineOptions(
+        input_dir=args.input,
+        workspace=args.workspace,
+        solver=args.solver,
+        solutions=args.solutions,
+        alternatives=max(1, args.alternatives),
+        metrics=tuple(args.metrics or DEFAULT_METRICS),
+        cell_timeout=args.cell_timeout,
+        kernel_name=args.kernel,
+        export=ExportOptions(args.template, args.max_image_px, args.dedupe_images),
+    )
+    return Pipeline(options).run().exit_code
+
+
+def _validate(args: argparse.Namespace) -> int:
+    missing = [str(p) for p in args.notebooks if not p.is_file()]
+    if missing:
+        raise NotebookReadError(f"not found: {', '.join(missing)}")
+    report = validate_notebooks(
+        [ValidationTarget(p) for p in args.notebooks],
+        cell_timeout=args.cell_timeout,
+        jobs=args.jobs,
+        kernel_name=args.kernel,
+    )
+    for verdict in report.verdicts:
+        print(f"{verdict.target.display_name}: {verdict.message()}")
+    return 0 if report.passed else 1
+
+
+def _exercises(args: argparse.Namespace) -> int:
+    found = find_exercises(read_notebook(args.notebook), args.notebook.parent)
+    if args.json:
+        print(
+            json.dumps(
+                [{k: v for k, v in e.to_json().items() if k != "images"} for e in found], indent=2
+            )
+        )
+        return 0
+    for exercise in found:
+        checks = ", ".join(str(c) for c in exercise.check_cells) or "none"
+        print(
+            f"{exercise.id}: {exercise.style}; answer cell(s) {', '.join(map(str, exercise.answer_cells))}; "
+            f"checks {checks}; {len(exercise.images)} image(s)"
+        )
+    return 0
+
+
+def run_notebook_command(args: argparse.Namespace) -> int:
+    """Run the ``notebook`` subcommand parsed by ``add_notebook_parser``; the exit status."""
+    handlers = {"run": _run, "validate": _validate, "exercises": _exercises}
+    try:
+        return handlers[args.notebook_command](args)
+    except SolverNotConfigured as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except NotebookProcessorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if exc.notebook is None else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m pytest_iterbench.notebook ...``: the same commands as ``iterbench notebook``."""
+    parser = argparse.ArgumentParser(prog="python -m pytest_iterbench.notebook")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_notebook_parser(commands)
+    return run_notebook_command(
+        parser.parse_args(["notebook", *(argv if argv is not None else sys.argv[1:])])
+    )

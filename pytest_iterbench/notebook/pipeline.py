@@ -1,0 +1,435 @@
+"""The notebook processor's pipeline: parse, solve, build, validate, export, archive.
+
+For each ``*.ipynb`` in ``input/``, one step after the other, each writing its
+result into the notebook's work folder (``.iterbench/notebooks/<stem>-<hash>/``)
+and recording itself in ``state.json`` before the next starts:
+
+| step | reads | writes |
+| --- | --- | --- |
+| parse | the input's bytes | ``assignment.ipynb`` (exactly what was read), ``exercises.json``, ``images/`` |
+| solve | exercises | ``solutions.json`` (and ``bench/``, the alternatives' workspace) |
+| build | assignment, solutions | ``built.ipynb`` |
+| validate | built | ``validated.ipynb`` (executed through nbmake items) |
+| export | validated | ``output/<name>_completed.ipynb``, ``.html``, ``_comparison_report.md`` |
+| archive | outputs exist | ``done/<name>.ipynb`` |
+
+A notebook whose content (SHA-256) is already done is skipped; a run killed
+half-way resumes at the first unfinished step; a failure at build or validate
+restarts at solve next time (the usual fix is a new solution).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from nbformat import NotebookNode
+
+from pytest_iterbench.notebook.alternatives import DEFAULT_METRICS, benchmark_alternatives
+from pytest_iterbench.notebook.archive import archive_input
+from pytest_iterbench.notebook.build import build_notebook
+from pytest_iterbench.notebook.errors import NotebookProcessorError, NotebookReadError
+from pytest_iterbench.notebook.exercises import Exercise, ExerciseMap
+from pytest_iterbench.notebook.export import (
+    ExportOptions,
+    downscale_images,
+    export_html,
+    human_size,
+)
+from pytest_iterbench.notebook.kernels import DEFAULT_KERNEL, KernelPool
+from pytest_iterbench.notebook.nbio import read_notebook, reads_notebook, write_notebook
+from pytest_iterbench.notebook.parse import find_exercises
+from pytest_iterbench.notebook.runner import DEFAULT_CELL_TIMEOUT
+from pytest_iterbench.notebook.solvers import Solution, SolveContext, Solver, make_solver
+from pytest_iterbench.notebook.state import (
+    STEPS,
+    NotebookProgress,
+    StateStore,
+    Step,
+    bytes_hash,
+    content_hash,
+)
+from pytest_iterbench.notebook.validate import ValidationTarget, validate_notebooks
+
+WORK_ROOT = Path(".iterbench") / "notebooks"
+StepHook = Callable[[Step, NotebookProgress], None]
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """What ``iterbench notebook run`` was asked to do."""
+
+    input_dir: Path
+    workspace: Path | None = None  # default: the input folder's parent
+    solver: str = "files"
+    solutions: Path | None = None  # default: <workspace>/solutions, else <workspace>/solutions.json
+    alternatives: int = 1
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    cell_timeout: float | None = DEFAULT_CELL_TIMEOUT
+    kernel_name: str = DEFAULT_KERNEL
+    export: ExportOptions = field(default_factory=ExportOptions)
+
+    @property
+    def root(self) -> Path:
+        return (self.workspace or self.input_dir.resolve().parent).resolve()
+
+    def solutions_path(self) -> Path:
+        if self.solutions is not None:
+            return self.solutions
+        folder = self.root / "solutions"
+        return (
+            folder
+            if folder.exists() or not (self.root / "solutions.json").exists()
+            else self.root / "solutions.json"
+        )
+
+
+@dataclass
+class PipelineSummary:
+    """How many notebooks were processed, skipped as already done, or failed."""
+
+    processed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, NotebookProcessorError] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+@dataclass
+class _Notebook:
+    """One notebook in flight: where it came from, its work folder, its progress."""
+
+    source: Path
+    progress: NotebookProgress
+    work: Path
+
+    @property
+    def stem(self) -> str:
+        return Path(self.progress.name).stem
+
+    def exercises(self) -> list[Exercise]:
+        data = json.loads((self.work / "exercises.json").read_text(encoding="utf-8"))
+        return [Exercise.from_json(e) for e in data["exercises"]]
+
+    def read(self, name: str) -> NotebookNode:
+        return read_notebook(self.work / name)
+
+
+def _relative(path: Path, root: Path) -> str:
+    resolved = path.resolve()
+    return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else str(resolved)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
+class Pipeline:
+    """Runs the steps over ``input/``, printing progress per notebook and per step.
+
+    ``pool`` and ``solver`` may be given (tests share a warm kernel pool);
+    ``on_step`` is called after every finished step (a test stops a run there).
+    """
+
+    def __init__(
+        self,
+        options: PipelineOptions,
+        *,
+        pool: KernelPool | None = None,
+        solver: Solver | None = None,
+        out: TextIO | None = None,
+        on_step: StepHook | None = None,
+    ) -> None:
+        self.options = options
+        self.root = options.root
+        self.out = out or sys.stdout
+        self.on_step = on_step
+        self.store = StateStore(self.root)
+        self._solver = solver
+        self._pool = pool
+        self._own_pool = pool is None
+
+    @property
+    def solver(self) -> Solver:
+        if self._solver is None:
+            self._solver = make_solver(self.options.solver, solutions=self.options.solutions_path())
+        return self._solver
+
+    @property
+    def pool(self) -> KernelPool:
+        if self._pool is None:
+            self._pool = KernelPool(self.options.kernel_name, size=1)
+        return self._pool
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def inputs(self) -> list[Path]:
+        folder = self.options.input_dir
+        if not folder.is_dir():
+            raise NotebookProcessorError(f"input folder not found: {folder}")
+        return sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+
+    def run(self) -> PipelineSummary:
+        """Process every notebook of the input folder; never stops at one notebook's failure."""
+        _ = self.solver  # a solver that cannot run fails here, before any notebook is touched
+        summary = PipelineSummary()
+        paths = self.inputs()
+        orphans = self._interrupted_archives(paths)
+        if not paths and not orphans:
+            self.say(f"no notebooks in {self.options.input_dir}: nothing to do")
+        try:
+            for number, path in enumerate([*orphans, *paths], start=1):
+                self._process(path, f"[{number}/{len(paths) + len(orphans)}]", summary)
+        finally:
+            if self._own_pool and self._pool is not None:
+                self._pool.close()
+        self.say(
+            f"{len(summary.processed)} processed, {len(summary.skipped)} already done, {len(summary.failed)} failed"
+        )
+        return summary
+
+    def _interrupted_archives(self, paths: list[Path]) -> list[Path]:
+        """Inputs a killed run had half-archived: gone from input/, staged in done/."""
+        return [
+            self.root / progress.source
+            for progress in self.store.all()
+            if progress.status != "done"
+            and "export" in progress.finished
+            and "archive" not in progress.finished
+            and not (self.root / progress.source).exists()
+            and any((self.root / "done").glob(f".{progress.name}.*.archiving"))
+        ]
+
+    def _open(self, path: Path) -> _Notebook:
+        if not path.exists():  # an interrupted archive: the progress is found by name
+            progress = next(p for p in self.store.all() if self.root / p.source == path)
+            return _Notebook(path, progress, self.root / progress.work)
+        sha = content_hash(path)
+        work = WORK_ROOT / f"{path.stem}-{sha[:8]}"
+        progress = self.store.load(sha) or NotebookProgress(
+            sha, path.name, _relative(path, self.root), str(work)
+        )
+        if (
+            progress.status == "failed"
+            and progress.error
+            and progress.error.get("step") in ("build", "validate")
+        ):
+            progress.forget_from("solve")
+        return _Notebook(path, progress, self.root / progress.work)
+
+    def _process(self, path: Path, counter: str, summary: PipelineSummary) -> None:
+        notebook = self._open(path)
+        progress = notebook.progress
+        self.say(f"{counter} {path.name} (sha256 {progress.sha256[:8]})")
+        if progress.status == "done" and self._outputs_exist(notebook):
+            self.say(f"  already processed: {', '.join(progress.outputs)}; nothing to do")
+            summary.skipped.append(path.name)
+            return
+        if "validate" not in progress.finished:
+            self.pool.warm()  # the kernel boots while parse and solve run
+        progress.status = "running"
+        for step in STEPS:
+            if step in progress.finished and self._artifacts_exist(step, notebook):
+                self.say(f"  {step:<9} done earlier: {progress.finished[step]['summary']}")
+                continue
+            if not self._run_step(step, notebook, summary):
+                return
+        progress.status = "done"
+        self.store.save(progress)
+        summary.processed.append(path.name)
+
+    def _run_step(self, step: Step, notebook: _Notebook, summary: PipelineSummary) -> bool:
+        progress = notebook.progress
+        progress.forget_from(step)
+        started = time.perf_counter()
+        try:
+            text = getattr(self, f"_{step}")(notebook)
+        except NotebookProcessorError as exc:
+            progress.status = "failed"
+            progress.error = {**exc.to_json(), "step": step}
+            self.store.save(progress)
+            self.say(f"  {step:<9} FAILED: {exc}")
+            summary.failed[notebook.source.name] = exc
+            return False
+        seconds = time.perf_counter() - started
+        progress.finish(step, seconds, text)
+        self.store.save(progress)
+        self.say(f"  {step:<9} ok {seconds:6.2f} s  {text}")
+        if self.on_step is not None:
+            self.on_step(step, progress)
+        return True
+
+    def _outputs_exist(self, notebook: _Notebook) -> bool:
+        return bool(notebook.progress.outputs) and all(
+            (self.root / p).is_file() for p in notebook.progress.outputs
+        )
+
+    def _artifacts_exist(self, step: Step, notebook: _Notebook) -> bool:
+        files = {
+            "parse": ["assignment.ipynb", "exercises.json"],
+            "solve": ["solutions.json"],
+            "build": ["built.ipynb"],
+            "validate": ["validated.ipynb"],
+        }
+        if step == "export":
+            return self._outputs_exist(notebook)
+        if step == "archive":
+            return (
+                notebook.progress.archived_to is not None
+                and (self.root / notebook.progress.archived_to).is_file()
+            )
+        return all((notebook.work / name).is_file() for name in files[step])
+
+    # The steps: each returns a one-line summary, or raises NotebookProcessorError.
+
+    def _parse(self, notebook: _Notebook) -> str:
+        data = notebook.source.read_bytes()
+        if bytes_hash(data) != notebook.progress.sha256:
+            raise NotebookReadError("changed while being read; run again", notebook=notebook.source)
+        notebook.work.mkdir(parents=True, exist_ok=True)
+        (notebook.work / "assignment.ipynb").write_bytes(data)
+        nb = reads_notebook(data, notebook.source)
+        exercises = find_exercises(nb, notebook.source.parent)
+        if not exercises:
+            raise NotebookProcessorError(
+                "no exercises found (see docs/notebooks.md for the markups recognised)",
+                notebook=notebook.source,
+            )
+        for exercise in exercises:
+            folder = notebook.work / "images" / exercise.id
+            for image in exercise.images:
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / image.name).write_bytes(image.data)
+        _write_json(
+            notebook.work / "exercises.json", {"exercises": [e.to_json() for e in exercises]}
+        )
+        listed = ", ".join(f"{e.id} ({e.style})" for e in exercises)
+        return f"{len(exercises)} exercise(s): {listed}"
+
+    def _solve(self, notebook: _Notebook) -> str:
+        exercises = notebook.exercises()
+        options: dict[str, list[Solution]] = {}
+        for exercise in exercises:
+            images = notebook.work / "images" / exercise.id
+            context = SolveContext(
+                notebook.source, images if images.is_dir() else None, self.options.alternatives
+            )
+            options[exercise.id] = self.solver.solve(exercise, context)
+        chosen = {exercise_id: found[0] for exercise_id, found in options.items()}
+        benchmark: dict[str, Any] = {}
+        text = f"{self.solver.name} solver: {len(chosen)} solution(s)"
+        if self.options.alternatives > 1 and any(len(found) > 1 for found in options.values()):
+            outcome = benchmark_alternatives(
+                notebook.work / "bench",
+                notebook.read("assignment.ipynb"),
+                exercises,
+                options,
+                notebook_dir=notebook.source.parent.resolve(),
+                metric_ids=self.options.metrics,
+            )
+            for exercise_id, choice in outcome.choices.items():
+                chosen[exercise_id] = next(
+                    s for s in options[exercise_id] if s.alternative == choice.alternative
+                )
+            benchmark = {
+                "choices": {k: c.to_json() for k, c in outcome.choices.items()},
+                "report": str(outcome.report) if outcome.report else None,
+                "metrics": list(self.options.metrics),
+            }
+            picked = ", ".join(
+                f"{k}: {c.alternative}" for k, c in outcome.choices.items() if c.figures
+            )
+            text += (
+                f"; alternatives benchmarked by {', '.join(self.options.metrics)}, kept {picked}"
+            )
+        _write_json(
+            notebook.work / "solutions.json",
+            {
+                "chosen": {k: s.to_json() for k, s in chosen.items()},
+                "alternatives": {k: [s.to_json() for s in v] for k, v in options.items()},
+                "benchmark": benchmark,
+            },
+        )
+        return text
+
+    def _build(self, notebook: _Notebook) -> str:
+        data = json.loads((notebook.work / "solutions.json").read_text(encoding="utf-8"))
+        chosen = {k: Solution.from_json(v) for k, v in data["chosen"].items()}
+        exercises = notebook.exercises()
+        built = build_notebook(
+            notebook.read("assignment.ipynb"), exercises, chosen, notebook=notebook.source
+        )
+        write_notebook(notebook.work / "built.ipynb", built)
+        regions = sum(len(e.regions) for e in exercises)
+        return f"{regions} answer region(s) filled in {len({c for e in exercises for c in e.answer_cells})} cell(s)"
+
+    def _validate(self, notebook: _Notebook) -> str:
+        target = ValidationTarget(
+            notebook.work / "built.ipynb",
+            cwd=notebook.source.parent,
+            name=notebook.progress.name,
+            exercises=ExerciseMap.from_exercises(notebook.exercises()),
+        )
+        report = validate_notebooks(
+            [target], pool=self.pool, cell_timeout=self.options.cell_timeout, quiet=True
+        )
+        report.raise_for_failures()
+        verdict = report.verdicts[0]
+        assert verdict.executed is not None
+        verdict.executed.metadata = notebook.read(
+            "built.ipynb"
+        ).metadata  # the assignment's, untouched
+        write_notebook(notebook.work / "validated.ipynb", verdict.executed)
+        return f"nbmake: {notebook.progress.name} passed ({verdict.seconds:.2f} s)"
+
+    def _export(self, notebook: _Notebook) -> str:
+        nb = notebook.read("validated.ipynb")
+        output = self.root / "output"
+        output.mkdir(parents=True, exist_ok=True)
+        notes = []
+        if self.options.export.max_image_px:
+            stats = downscale_images(nb, self.options.export.max_image_px)
+            notes.append(f"{stats.downscaled}/{stats.images} image(s) downscaled")
+        completed = output / f"{notebook.stem}_completed.ipynb"
+        write_notebook(completed, nb)
+        html, folded = export_html(
+            nb,
+            output / f"{notebook.stem}_completed.html",
+            resources_dir=notebook.source.parent,
+            options=self.options.export,
+        )
+        if self.options.export.dedupe_images:
+            notes.append(f"{folded} duplicate image(s) folded")
+        written = [completed, html]
+        report = notebook.work / "bench" / "reports" / "comparison_report.md"
+        solutions = json.loads((notebook.work / "solutions.json").read_text(encoding="utf-8"))
+        if solutions.get("benchmark") and report.is_file():
+            copy = output / f"{notebook.stem}_comparison_report.md"
+            shutil.copyfile(report, copy)
+            written.append(copy)
+        notebook.progress.outputs = [str(p.relative_to(self.root)) for p in written]
+        before = (notebook.work / "assignment.ipynb").stat().st_size
+        sizes = f"size {human_size(before)} -> ipynb {human_size(completed.stat().st_size)}, html {human_size(html.stat().st_size)}"
+        return "; ".join([", ".join(p.name for p in written), sizes, *notes])
+
+    def _archive(self, notebook: _Notebook) -> str:
+        missing = [p for p in notebook.progress.outputs if not (self.root / p).is_file()]
+        if missing or not notebook.progress.outputs:
+            raise NotebookProcessorError(
+                f"outputs missing, not archiving: {', '.join(missing) or '(none)'}",
+                notebook=notebook.source,
+            )
+        archived = archive_input(notebook.source, self.root / "done", notebook.progress.sha256)
+        notebook.progress.archived_to = str(archived.relative_to(self.root))
+        return notebook.progress.archived_to

@@ -1,0 +1,297 @@
+"""Validate completed notebooks as nbmake pytest items, on warm kernels.
+
+``validate_notebooks`` runs one pytest session whose items are nbmake's
+``NotebookItem`` (one per notebook, as ``pytest --nbmake`` makes them). Two
+things differ from plain nbmake, both for speed and for the user:
+
+- kernels come from a ``KernelPool``: started ahead, killed right after their
+  notebook, never shut down gracefully; once collection is over every
+  notebook is queued, ``jobs`` at a time, and each item waits for its own;
+- a failure names the exercise and the failing check
+  (``exercise 'squares': check failed in cell 4: AssertionError: ...``), and a
+  cell calling ``input()``, waiting on a widget or running past the cell
+  timeout fails fast with a message saying so.
+
+nbmake's notebook metadata is honoured: ``metadata.execution.timeout`` (the
+cell timeout) and ``metadata.execution.allow_errors``.
+
+>>> report = validate_notebooks([ValidationTarget(Path("hw1.ipynb"))])  # doctest: +SKIP
+>>> report.passed, report.verdicts[0].message()  # doctest: +SKIP
+(False, "exercise 'squares': check failed in cell 4: AssertionError")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nbformat import NotebookNode
+from nbmake.pytest_items import NbMakeFailureRepr, NotebookItem  # type: ignore[import-untyped]
+
+from pytest_iterbench.notebook.build import exercise_map_from_metadata
+from pytest_iterbench.notebook.errors import (
+    CellExecutionFailed,
+    NotebookProcessorError,
+    ValidationFailed,
+)
+from pytest_iterbench.notebook.exercises import ExerciseMap
+from pytest_iterbench.notebook.kernels import DEFAULT_KERNEL, KernelPool
+from pytest_iterbench.notebook.nbio import read_notebook
+from pytest_iterbench.notebook.runner import DEFAULT_CELL_TIMEOUT, CellFailure, execute_notebook
+
+_ROLE_WORDS = {
+    "check": "check failed",
+    "grading": "grading cell failed",
+    "answer": "answer failed",
+    "instruction": "instruction cell failed",
+    "after-answer": "cell after the answer failed",
+}
+
+
+@dataclass(frozen=True)
+class ValidationTarget:
+    """A notebook to validate: the file, the folder it runs in, and its exercises.
+
+    ``exercises`` defaults to the answer cells a build tagged in the notebook.
+    """
+
+    path: Path
+    cwd: Path | None = None
+    name: str = ""
+    exercises: ExerciseMap | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.path.name
+
+    @property
+    def folder(self) -> Path:
+        return (self.cwd or self.path.parent).resolve()
+
+
+@dataclass
+class NotebookVerdict:
+    """One notebook's outcome: passed, or the failure with its exercise."""
+
+    target: ValidationTarget
+    failure: CellFailure | None
+    exercise_id: str | None
+    role: str
+    seconds: float
+    executed: NotebookNode | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+    def message(self) -> str:
+        """One line naming the exercise, the failing check and what happened."""
+        if self.failure is None:
+            return "passed"
+        failure = self.failure
+        who = f"exercise {self.exercise_id!r}" if self.exercise_id else "outside any exercise"
+        what = _ROLE_WORDS.get(self.role, "cell failed")
+        line = failure.failing_line()
+        where = f"{who}: {what} in cell {failure.cell_index}: {failure.summary()}"
+        return f"{where}; failing line: {line}" if line else where
+
+    def to_error(self) -> CellExecutionFailed:
+        assert self.failure is not None
+        return CellExecutionFailed(
+            self.message(),
+            kind=self.failure.kind,
+            notebook=self.target.display_name,
+            cell_index=self.failure.cell_index,
+            exercise_id=self.exercise_id,
+            ename=self.failure.ename,
+            evalue=self.failure.evalue,
+            traceback=self.failure.traceback,
+        )
+
+
+@dataclass
+class ValidationReport:
+    """Every notebook's verdict, and the pytest session's exit code."""
+
+    verdicts: list[NotebookVerdict] = field(default_factory=list)
+    exit_code: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0 and all(v.passed for v in self.verdicts)
+
+    def raise_for_failures(self) -> None:
+        """``ValidationFailed`` naming every failing notebook's exercise."""
+        failed = [v for v in self.verdicts if not v.passed]
+        if failed:
+            raise ValidationFailed(
+                "; ".join(v.message() for v in failed),
+                notebook=", ".join(v.target.display_name for v in failed),
+                failures=[v.to_error() for v in failed],
+            )
+
+
+class NotebookCheckFailed(NotebookProcessorError):
+    """Raised by an item whose notebook failed; carries the verdict for the report."""
+
+    def __init__(self, verdict: NotebookVerdict) -> None:
+        failure = verdict.failure
+        super().__init__(
+            verdict.message(),
+            notebook=verdict.target.display_name,
+            cell_index=failure.cell_index if failure else None,
+            exercise_id=verdict.exercise_id,
+        )
+        self.verdict = verdict
+
+
+class ExerciseNotebookItem(NotebookItem):  # type: ignore[misc]  # nbmake ships no types
+    """nbmake's notebook item, run on a pooled kernel and reported by exercise."""
+
+    def runtest(self) -> None:
+        plugin: NotebookValidation = self.parent.plugin
+        verdict = plugin.verdict(Path(self.filename))
+        if not verdict.passed:
+            raise NotebookCheckFailed(verdict)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, NotebookCheckFailed):
+            verdict = excinfo.value.verdict
+            assert verdict.failure is not None
+            detail = f"{verdict.message()}\n{verdict.failure.traceback}".rstrip()
+            return NbMakeFailureRepr(detail, verdict.message())
+        return super().repr_failure(excinfo, style)
+
+
+class _NotebookFile(pytest.File):
+    plugin: NotebookValidation
+
+    def collect(self) -> Iterator[pytest.Item]:
+        yield ExerciseNotebookItem.from_parent(self, filename=str(self.path))
+
+
+class NotebookValidation:
+    """The pytest plugin of one validation session: collects the targets, queues their runs."""
+
+    def __init__(
+        self,
+        targets: Sequence[ValidationTarget],
+        pool: KernelPool,
+        cell_timeout: float | None,
+        jobs: int,
+    ) -> None:
+        self.targets = {t.path.resolve(): t for t in targets}
+        self.pool = pool
+        self.cell_timeout = cell_timeout
+        self.jobs = max(1, jobs)
+        self.verdicts: dict[Path, NotebookVerdict] = {}
+        self._futures: dict[Path, concurrent.futures.Future[NotebookVerdict]] = {}
+
+    def pytest_collect_file(
+        self, file_path: Path, parent: pytest.Collector
+    ) -> pytest.Collector | None:
+        if file_path.resolve() not in self.targets:
+            return None
+        collector = _NotebookFile.from_parent(parent, path=file_path)
+        collector.plugin = self
+        return collector
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.pool.warm()
+        semaphore = asyncio.Semaphore(self.jobs)
+        for item in session.items:
+            if isinstance(item, ExerciseNotebookItem):
+                path = Path(item.filename).resolve()
+                self._futures[path] = self.pool.loop_thread.submit(self._validate(path, semaphore))
+
+    def verdict(self, path: Path) -> NotebookVerdict:
+        """The verdict of one notebook, waiting for its run if need be."""
+        path = path.resolve()
+        if path not in self._futures:  # collected some other way: run it now
+            self._futures[path] = self.pool.loop_thread.submit(
+                self._validate(path, asyncio.Semaphore(1))
+            )
+        verdict = self._futures[path].result()
+        self.verdicts[path] = verdict
+        return verdict
+
+    def pytest_sessionfinish(self) -> None:
+        """Runs a stopped session never asked for are cancelled (their kernels are killed)."""
+        pending = [future for future in self._futures.values() if not future.done()]
+        for future in pending:
+            future.cancel()
+        concurrent.futures.wait(pending, timeout=30)
+
+    async def _validate(self, path: Path, semaphore: asyncio.Semaphore) -> NotebookVerdict:
+        target = self.targets[path]
+        nb = read_notebook(path)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+        execution = nb.metadata.get("execution", {})
+        timeout = execution.get("timeout", self.cell_timeout)
+        async with semaphore:
+            run = await execute_notebook(
+                nb,
+                self.pool,
+                cwd=target.folder,
+                cell_timeout=timeout,
+                allow_errors=bool(execution.get("allow_errors", False)),
+            )
+        exercises = target.exercises or exercise_map_from_metadata(nb)
+        exercise_id, role = (None, "")
+        if run.failure is not None:
+            exercise_id, role = exercises.locate(run.failure.cell_index)
+        return NotebookVerdict(target, run.failure, exercise_id, role, run.seconds, run.nb)
+
+
+def _pytest_args(targets: Sequence[ValidationTarget], ini: Path, quiet: bool) -> list[str]:
+    paths = [str(t.path.resolve()) for t in targets]
+    rootdir = os.path.commonpath([str(Path(p).parent) for p in paths])
+    verbosity = ["-p", "no:terminal"] if quiet else ["-q", "--no-header"]
+    return [
+        "-c", str(ini), "--rootdir", rootdir, "-p", "no:cacheprovider", "-p", "no:iterbench",
+        "--assert=plain", *verbosity, *paths,
+    ]  # fmt: skip
+
+
+def validate_notebooks(
+    targets: Sequence[ValidationTarget],
+    *,
+    pool: KernelPool | None = None,
+    cell_timeout: float | None = DEFAULT_CELL_TIMEOUT,
+    jobs: int = 2,
+    kernel_name: str = DEFAULT_KERNEL,
+    quiet: bool = False,
+) -> ValidationReport:
+    """Run ``targets`` as nbmake pytest items; every verdict comes back, passed or not.
+
+    Without a ``pool`` one is made for the call (``jobs`` kernels ahead) and
+    closed after it.
+    """
+    if not targets:
+        return ValidationReport()
+    own_pool = pool is None
+    active = pool or KernelPool(kernel_name, size=min(jobs, len(targets)))
+    plugin = NotebookValidation(targets, active, cell_timeout, jobs)
+    try:
+        with tempfile.TemporaryDirectory(prefix="iterbench-validate-") as folder:
+            ini = Path(folder) / "pytest.ini"
+            ini.write_text("[pytest]\n", encoding="utf-8")
+            exit_code = int(pytest.main(_pytest_args(targets, ini, quiet), plugins=[plugin]))
+    finally:
+        if own_pool:
+            active.close()
+    unrun = [str(t.path) for t in targets if t.path.resolve() not in plugin.verdicts]
+    if unrun:
+        raise NotebookProcessorError(
+            f"the pytest session (exit code {exit_code}) did not run: {', '.join(unrun)}"
+        )
+    return ValidationReport([plugin.verdicts[t.path.resolve()] for t in targets], exit_code)
