@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 # Imported before any in-process pytester run: pytester drops the modules an
 # inner session imported, and numpy's C extension cannot be loaded twice.
 import matplotlib.figure  # noqa: F401
+import pytest
 import sklearn.metrics  # noqa: F401
 
 TRIVIAL_MAIN = """
