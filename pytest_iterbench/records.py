@@ -30,8 +30,12 @@ def utc_now() -> str:
 
 
 def new_session_id() -> str:
-    """A sortable, unique session id such as ``20261121T235100Z-3f2a9c1b``."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    """A unique session id that sorts by start time, such as ``20261121T235100.123456Z-3f2a9c1b``.
+
+    Reports and the gate order sessions by id: the microseconds keep two
+    sessions started in the same second in order.
+    """
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     return f"{stamp}-{uuid.uuid4().hex[:8]}"
 
 

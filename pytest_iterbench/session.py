@@ -81,7 +81,9 @@ class IterbenchSession:
         self._executor: Executor | None = None
         self.controller: ControllerState | None = None
         self._config_hashes: dict[str, str] = {}
-        is_worker = hasattr(config, "workerinput")
+        workerinput = getattr(config, "workerinput", None)
+        is_worker = workerinput is not None
+        self.worker_id: str | None = workerinput["workerid"] if workerinput else None
         self.workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) if is_worker else 1
         self.caps = ThreadCaps.for_session(self.workers, settings.threads)
         self.lock = MeasurementLock(self.scratch, enabled=settings.exclusive and self.workers > 1)
@@ -94,7 +96,7 @@ class IterbenchSession:
         return {
             **self.caps.to_json(),
             "exclusive_timing": self.lock.enabled or self.workers == 1,
-            "xdist_worker": os.environ.get("PYTEST_XDIST_WORKER"),
+            "xdist_worker": self.worker_id,
         }
 
     # -- executing (serial pytest or an xdist worker) ---------------------------------
