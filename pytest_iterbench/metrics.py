@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import tempfile
 from abc import abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +26,11 @@ from pytest_iterbench.timing import TimingPlan
 from pytest_iterbench.timing_stats import timing_metadata
 
 
-def execute_standalone(
+@contextmanager
+def standalone_executor(
     iteration_path: str, entry_point: str, parameters: dict[str, Any]
-) -> Execution:
-    """Run one entry point in isolation, outside a pytest session (the seed's path)."""
+) -> Iterator[tuple[Executor, Iteration]]:
+    """An executor and its iteration outside a pytest session (the seed's ``measure`` path)."""
     directory = Path(iteration_path).resolve()
     iteration = Iteration(
         id=directory.name or "iteration",
@@ -38,9 +41,17 @@ def execute_standalone(
     template = ProcessTemplate(resolve_preload(["auto"], [directory]))
     try:
         with tempfile.TemporaryDirectory(prefix="iterbench-") as scratch:
-            return Executor(directory, Path(scratch), template, Limits()).get(iteration)
+            yield Executor(directory, Path(scratch), template, Limits()), iteration
     finally:
         template.close()
+
+
+def execute_standalone(
+    iteration_path: str, entry_point: str, parameters: dict[str, Any]
+) -> Execution:
+    """Run one entry point in isolation, outside a pytest session."""
+    with standalone_executor(iteration_path, entry_point, parameters) as (executor, iteration):
+        return executor.get(iteration)
 
 
 class ExecutionMetric(BaseMetric):
@@ -153,21 +164,8 @@ class TimingMetric(BaseMetric):
     def measure(
         self, iteration_path: str, entry_point: str, parameters: dict[str, Any]
     ) -> MetricResult:
-        directory = Path(iteration_path).resolve()
-        iteration = Iteration(
-            id=directory.name or "iteration",
-            source_path=str(directory),
-            entry_point=entry_point,
-            parameters=dict(parameters),
-        )
-        template = ProcessTemplate(resolve_preload(["auto"], [directory]))
-        try:
-            with tempfile.TemporaryDirectory(prefix="iterbench-") as scratch:
-                timed = Executor(directory, Path(scratch), template, Limits()).time(
-                    iteration, self.plan_for(iteration)
-                )
-        finally:
-            template.close()
+        with standalone_executor(iteration_path, entry_point, parameters) as (executor, iteration):
+            timed = executor.time(iteration, self.plan_for(iteration))
         return self.from_timed(timed, {"exclusive": True})
 
     def from_timed(self, execution: Execution, context: dict[str, Any]) -> MetricResult:

@@ -83,6 +83,21 @@ class WorkspaceBuilder:
         self.metric("f1_macro", "pytest_iterbench.metrics.F1MacroMetric")
         return self
 
+    def performance_metrics(self) -> WorkspaceBuilder:
+        self.metric(
+            "exec_time",
+            "pytest_iterbench.metrics.ExecutionTimeMetric",
+            unit="seconds",
+            higher_is_better=False,
+        )
+        self.metric(
+            "peak_memory",
+            "pytest_iterbench.metrics.PeakMemoryMetric",
+            unit="MB",
+            higher_is_better=False,
+        )
+        return self
+
     def run(
         self,
         run_id: str = "run-001",

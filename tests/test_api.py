@@ -18,7 +18,7 @@ from pytest_iterbench import (
     load_metrics,
     load_runs,
 )
-from pytest_iterbench.metrics import AccuracyMetric
+from pytest_iterbench.metrics import AccuracyMetric, TimingMetric
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -79,6 +79,9 @@ def test_builtin_metrics_work_through_the_seed_signature(tmp_path):
     assert 90 < result.value <= 100
     assert result.unit == "%"
     assert result.metadata == {"n_samples": 450}
+    timing = TimingMetric(max_time=0.05, min_rounds=2).measure(str(tmp_path / "v1"), "main.py", {})
+    assert timing.value == timing.metadata["median"] > 0
+    assert timing.metadata["rounds"] >= 2
 
 
 def test_generate_report_needs_results():

@@ -50,18 +50,7 @@ def mixed(workspace):
         }
     )
     workspace.builtin_metrics()
-    workspace.metric(
-        "exec_time",
-        "pytest_iterbench.metrics.ExecutionTimeMetric",
-        unit="seconds",
-        higher_is_better=False,
-    )
-    workspace.metric(
-        "peak_memory",
-        "pytest_iterbench.metrics.PeakMemoryMetric",
-        unit="MB",
-        higher_is_better=False,
-    )
+    workspace.performance_metrics()
     workspace.run().write()
     return workspace
 

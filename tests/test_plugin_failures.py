@@ -185,18 +185,7 @@ def test_performance_metrics_read_the_shared_execution(workspace, pytester):
         return {"n": len(hog)}
     """
     workspace.iteration("hungry", main).iteration("light", "def run(parameters):\n    return {}\n")
-    workspace.metric(
-        "exec_time",
-        "pytest_iterbench.metrics.ExecutionTimeMetric",
-        unit="seconds",
-        higher_is_better=False,
-    )
-    workspace.metric(
-        "peak_memory",
-        "pytest_iterbench.metrics.PeakMemoryMetric",
-        unit="MB",
-        higher_is_better=False,
-    )
+    workspace.performance_metrics()
     workspace.run().write()
     pytester.runpytest("--iterbench", "run-001").assert_outcomes(passed=4)
     values = {(r["iteration_id"], r["metric_id"]): r for r in workspace.results()}
