@@ -19,6 +19,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from pytest_iterbench.atomic import write_text_atomically
 from pytest_iterbench.errors import IterbenchError
 
 RESULTS_SCHEMA_REF = "schemas/results-schema.json"
@@ -33,15 +34,6 @@ def dump_results(
     head = f'  "$schema": {json.dumps(schema_ref)},\n' if schema_ref else ""
     body = ",\n".join(f"    {line}" for line in lines)
     return "{\n" + head + '  "results": [\n' + body + ("\n" if lines else "") + "  ]\n}\n"
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    with partial.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
 
 
 def read_journal(path: Path) -> Iterator[dict[str, Any]]:
@@ -126,7 +118,7 @@ class ResultsStore:
                             known.add(record["record_id"])
                             added.append(record)
                 if added or not self.path.exists():
-                    _write_atomically(
+                    write_text_atomically(
                         self.path,
                         dump_results(
                             [*records, *added], document.get("$schema", RESULTS_SCHEMA_REF)

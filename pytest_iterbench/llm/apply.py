@@ -10,12 +10,12 @@ that final check fails, the files are restored and the stubs removed.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_iterbench.atomic import write_text_atomically
 from pytest_iterbench.llm.plan import KINDS, Existing, Plan, check_plan
 from pytest_iterbench.workspace import Workspace
 
@@ -48,7 +48,7 @@ def apply_plan(plan: Plan, workspace_dir: str | Path) -> AppliedPlan:
     created = _scaffold(plan, root)
     try:
         for kind, file in KINDS:
-            write_atomically(root / file, json.dumps(documents[kind], indent=2) + "\n")
+            write_text_atomically(root / file, json.dumps(documents[kind], indent=2) + "\n")
         Workspace.load(root)
     except BaseException:
         _restore(root, backups, created)
@@ -103,20 +103,11 @@ def _read_text(path: Path) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
-def write_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    with partial.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
-
-
 def _restore(root: Path, backups: dict[str, str | None], created: list[Path]) -> None:
     for file, text in backups.items():
         if text is None:
             (root / file).unlink(missing_ok=True)
         else:
-            write_atomically(root / file, text)
+            write_text_atomically(root / file, text)
     for folder in created:
         shutil.rmtree(folder, ignore_errors=True)

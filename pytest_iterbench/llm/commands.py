@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from pytest_iterbench.llm.apply import apply_plan, write_atomically
+from pytest_iterbench.atomic import write_text_atomically
+from pytest_iterbench.llm.apply import apply_plan
 from pytest_iterbench.llm.config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MODEL,
@@ -181,7 +182,7 @@ def _planner(
 
 def _write_plan(plan: Plan, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n")
+    write_text_atomically(path, json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n")
     print(f"plan: {path}")
 
 

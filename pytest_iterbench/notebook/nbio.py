@@ -6,7 +6,6 @@ they return, so the rest of the package stays ``mypy --strict`` clean.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, cast
 
@@ -14,6 +13,7 @@ import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 
+from pytest_iterbench.atomic import write_text_atomically
 from pytest_iterbench.notebook.errors import NotebookReadError
 
 
@@ -37,9 +37,7 @@ def reads_notebook(data: bytes, where: Path) -> NotebookNode:
 
 def write_notebook(path: Path, nb: NotebookNode) -> None:
     """Write ``nb`` to ``path`` atomically (a partial file renamed over it)."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    nbformat.write(nb, str(partial))  # type: ignore[no-untyped-call]
-    os.replace(partial, path)
+    write_text_atomically(path, nbformat.writes(nb))  # type: ignore[no-untyped-call]
 
 
 def code_cell(source: str, metadata: dict[str, Any] | None = None) -> NotebookNode:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from filelock import FileLock
 
+from pytest_iterbench.atomic import write_text_atomically
 from pytest_iterbench.notebook.errors import StateError
 from pytest_iterbench.records import utc_now
 
@@ -104,20 +104,6 @@ class NotebookProgress:
         )
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    with partial.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
 class StateStore:
     """The notebook processor's view of ``<workspace>/state.json``."""
 
@@ -151,4 +137,4 @@ class StateStore:
             data = self._read()
             progress.updated_at = utc_now()
             data.setdefault(SECTION, {})[progress.sha256] = progress.to_json()
-            _write_atomically(self.path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            write_text_atomically(self.path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
