@@ -9,6 +9,7 @@ import string
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from seed_documents import SEED_RESULTS
 
 from pytest_iterbench.errors import IterbenchError
 from pytest_iterbench.records import ResultRecord
@@ -18,31 +19,6 @@ from pytest_iterbench.schemas import validate
 STATUSES = ("passed", "failed", "error", "skipped", "timeout")
 
 # The seed's results.json example (section 4.4), verbatim: records without status or ids.
-SEED_RESULTS = {
-    "$schema": "results-schema.json",
-    "results": [
-        {
-            "run_id": "run-001",
-            "iteration_id": "v1-baseline",
-            "metric_id": "accuracy",
-            "value": 82.3,
-            "unit": "%",
-            "executed_at": "2025-02-14T16:00:00Z",
-            "environment": {"platform": "linux-x86_64", "python": "3.11.7", "gpu": None},
-            "metadata": {"dataset_size": 10000, "train_split": 0.8},
-        },
-        {
-            "run_id": "run-001",
-            "iteration_id": "v2-transformer",
-            "metric_id": "accuracy",
-            "value": 91.7,
-            "unit": "%",
-            "executed_at": "2025-02-14T16:05:00Z",
-            "environment": {"platform": "linux-x86_64", "python": "3.11.7", "gpu": "NVIDIA T4"},
-            "metadata": {"dataset_size": 10000, "train_split": 0.8},
-        },
-    ],
-}
 
 # -- strategies ----------------------------------------------------------------------------
 
