@@ -38,6 +38,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_item_overhead.py
 	$(BIN)/python benchmarks/bench_isolation.py
+	$(BIN)/python benchmarks/bench_timing_agreement.py
+	$(BIN)/python benchmarks/bench_xdist_timing.py
+	$(BIN)/python benchmarks/bench_xdist_speedup.py
+	$(BIN)/python benchmarks/bench_report.py --sizes 100000 1000000
+	$(BIN)/python benchmarks/bench_notebooks.py
 
 clean:
 	rm -rf $(VENV) .tox .iterbench .pytest_cache

@@ -17,6 +17,8 @@ import shlex
 import statistics
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -161,3 +163,70 @@ def duration(seconds: float) -> str:
 def spread(stats: dict[str, float | int]) -> str:
     """``median [min–max]`` as durations."""
     return f"{duration(stats['median'])} [{duration(stats['min'])} – {duration(stats['max'])}]"
+
+
+def ratio(stats: dict[str, float | int]) -> str:
+    """``median× [min – max]`` of a ratio's summary."""
+    return f"{stats['median']:.3f}× [{stats['min']:.3f} – {stats['max']:.3f}]"
+
+
+def within(value: float, target: float, tolerance: float) -> bool:
+    """Whether ``value`` is within ``tolerance`` (a fraction) of ``target``."""
+    return abs(value - target) <= tolerance * abs(target)
+
+
+class CpuSampler:
+    """How many of the machine's CPUs were busy, over time: ``/proc/stat``, sampled in a thread.
+
+    Says how loaded the machine was during a measured window, by whatever
+    process: the benchmarks measure on shared machines, and a timing taken while
+    other processes wanted every CPU is the machine's load as much as the code's.
+
+    >>> with CpuSampler() as cpus:  # doctest: +SKIP
+    ...     started = time.time(); work(); finished = time.time()
+    >>> cpus.busy(started, finished)  # doctest: +SKIP
+    1.03
+    """
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.samples: list[tuple[float, int, int]] = []  # (epoch seconds, busy ticks, all ticks)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _ticks() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as handle:
+                fields = [int(x) for x in handle.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields) - idle, sum(fields)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            ticks = self._ticks()
+            if ticks is not None:
+                self.samples.append((time.time(), *ticks))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> CpuSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def busy(self, start: float, end: float) -> float | None:
+        """Busy CPUs, on average, from ``start`` to ``end`` (epoch seconds); None without samples."""
+        samples = list(self.samples)
+        before = [s for s in samples if s[0] <= start]
+        after = [s for s in samples if s[0] >= end]
+        if not after and (now := self._ticks()) is not None:  # the window has just ended
+            after = [(time.time(), *now)]
+        if not before or not after or after[0][2] == before[-1][2]:
+            return None
+        (_, busy0, all0), (_, busy1, all1) = before[-1], after[0]
+        return (busy1 - busy0) / (all1 - all0) * (os.cpu_count() or 1)
