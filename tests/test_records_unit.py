@@ -9,6 +9,7 @@ import string
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_strategies import json_values
 from seed_documents import SEED_RESULTS
 
 from pytest_iterbench.errors import IterbenchError
@@ -18,24 +19,8 @@ from pytest_iterbench.schemas import validate
 
 STATUSES = ("passed", "failed", "error", "skipped", "timeout")
 
-# The seed's results.json example (section 4.4), verbatim: records without status or ids.
-
 # -- strategies ----------------------------------------------------------------------------
 
-json_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-(2**53), 2**53),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=10),
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
-    ),
-    max_leaves=8,
-)
 json_objects = st.dictionaries(st.text(max_size=8), json_values, max_size=3)
 environments = st.fixed_dictionaries(
     {"platform": st.text(max_size=12), "python": st.text(max_size=8)},

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_strategies import json_values
 from seed_documents import SEED_DOCUMENTS, SEED_ITERATIONS, SEED_METRICS, SEED_RUNS
 
 from pytest_iterbench.model import Iteration, MetricDefinition, RunDefinition
@@ -30,20 +31,6 @@ ids = st.builds(
 identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
 class_paths = st.lists(identifiers, min_size=2, max_size=4).map(".".join)
 timestamps = st.datetimes().map(lambda moment: moment.isoformat(timespec="seconds") + "Z")
-json_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-(2**53), 2**53),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=10),
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
-    ),
-    max_leaves=8,
-)
 json_objects = st.dictionaries(st.text(max_size=8), json_values, max_size=4)
 positive = st.floats(min_value=0, exclude_min=True, allow_infinity=False)
 
