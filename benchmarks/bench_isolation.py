@@ -24,7 +24,6 @@ touches all of them alike; ratios are taken per round, then summarised.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
@@ -32,11 +31,11 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import figures
 import sklearn.linear_model  # noqa: F401 - imported here as the template pre-imports it
+from workspaces import load_module
 
 from pytest_iterbench.isolation import ExecutionRequest, ProcessTemplate
 
@@ -64,16 +63,6 @@ def resident_mb() -> float:
 
 class BenchmarkFailed(RuntimeError):
     """An execution did not return what the benchmark expects; its timing would mean nothing."""
-
-
-def load_main(path: Path, name: str) -> ModuleType:
-    """A fresh module object for ``path`` (the child of the template does the same)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise BenchmarkFailed(f"{path}: cannot build an import spec")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def expect_value(outputs: Any, where: str) -> None:
@@ -105,7 +94,7 @@ class Bench:
         self.iteration.mkdir()
         self.main_path = self.iteration / "main.py"
         self.main_path.write_text(MAIN, encoding="utf-8")
-        self.module = load_main(self.main_path, "main")
+        self.module = load_module(self.main_path, "main")
         self.loads = 0
         self.template = ProcessTemplate(preload=PRELOAD)
         self.samples = Samples()
@@ -151,7 +140,7 @@ class Bench:
     def fresh_load(self) -> float:
         self.loads += 1
         started = time.perf_counter()
-        outputs = load_main(self.main_path, f"main_{self.loads}").run({})
+        outputs = load_module(self.main_path, f"main_{self.loads}").run({})
         elapsed = time.perf_counter() - started
         expect_value(outputs, "in-process fresh load")
         return elapsed

@@ -9,10 +9,8 @@ the same script.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
-import platform
 import shlex
 import statistics
 import subprocess
@@ -22,6 +20,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from pytest_iterbench import records
+from pytest_iterbench.records import package_version
 
 RESULTS_DIR = Path(__file__).with_name("results")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -69,23 +70,6 @@ def percentile(samples: Sequence[float], fraction: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _cpu_model() -> str | None:
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
-
-
-def _version(name: str) -> str | None:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def _git(*args: str) -> str | None:
     try:
         out = subprocess.run(
@@ -99,15 +83,16 @@ def _git(*args: str) -> str | None:
 def environment() -> dict[str, Any]:
     """Where the figures were taken: Python, CPU, load, package versions, commit."""
     status = _git("status", "--porcelain", "--untracked-files=no")
+    harness = records.environment()  # the same description results.json records carry
     return {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
+        "python": harness["python"],
+        "implementation": harness["implementation"],
         "executable": sys.executable,
-        "platform": platform.platform(),
-        "cpu_model": _cpu_model(),
-        "cpu_count": os.cpu_count(),
+        "platform": harness["platform_detail"],
+        "cpu_model": harness["cpu"],
+        "cpu_count": harness["cpu_count"],
         "load_average_1_5_15": list(os.getloadavg()),
-        "packages": {name: _version(name) for name in PACKAGES},
+        "packages": {**harness["packages"], **{name: package_version(name) for name in PACKAGES}},
         "bytecode_env": {
             name: os.environ.get(name)
             for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")

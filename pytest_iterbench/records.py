@@ -127,7 +127,7 @@ class ResultRecord:
         )
 
 
-def _package_version(name: str) -> str | None:
+def package_version(name: str) -> str | None:
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
@@ -176,7 +176,7 @@ def environment() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "gpu": _gpu_name(),
         "hostname": platform.node(),
-        "packages": {name: _package_version(name) for name in KEY_PACKAGES},
+        "packages": {name: package_version(name) for name in KEY_PACKAGES},
     }
 
 
