@@ -37,7 +37,7 @@ import figures
 import sklearn.linear_model  # noqa: F401 - imported here as the template pre-imports it
 from workspaces import load_module
 
-from pytest_iterbench.isolation import ExecutionRequest, ProcessTemplate
+from pytest_iterbench.execution.isolation import ExecutionRequest, ProcessTemplate
 
 PRELOAD = ["numpy", "sklearn.linear_model"]
 IN_PROCESS_PER_ROUND = 20

@@ -4,7 +4,7 @@ Each size is measured in a fresh subprocess, so that one measurement's imports
 and memory do not hide the next. The child builds ``results.json``-shaped
 records in memory, then measures
 
-- **cold**: ``import pytest_iterbench.report`` plus the first ``write_reports``
+- **cold**: ``import pytest_iterbench.report.writer`` plus the first ``write_reports``
   (Markdown, plots, HTML): what ``pytest --iterbench`` or ``iterbench report``
   pays at the end of a session, matplotlib's import included;
 - **warm** ``write_reports`` and ``render_report`` (the Markdown alone:
@@ -152,7 +152,7 @@ def child(count: int, repeats: int) -> dict[str, Any]:
     workspace = Path(tempfile.mkdtemp(prefix="iterbench-bench-report-"))
     rss_before, max_rss_before = _rss_mb(), _max_rss_mb()
     started = time.perf_counter()
-    from pytest_iterbench.report import render_report, write_reports
+    from pytest_iterbench.report.writer import render_report, write_reports
 
     paths = write_reports(workspace, records, RUN_ID)
     cold = time.perf_counter() - started
@@ -186,7 +186,7 @@ def child(count: int, repeats: int) -> dict[str, Any]:
 
 def parse_context(count: int) -> dict[str, Any]:
     """What ``json.loads`` of a ``results.json`` of ``count`` records costs (not the report)."""
-    from pytest_iterbench.results_store import dump_results
+    from pytest_iterbench.results.store import dump_results
 
     with tempfile.TemporaryDirectory(prefix="iterbench-bench-parse-") as scratch:
         path = Path(scratch) / "results.json"

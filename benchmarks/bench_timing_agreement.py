@@ -4,7 +4,7 @@ The reference function is pure Python, CPU-bound and deterministic (a loop
 summing the squares of ``range(100_000)``, a few milliseconds per call), timed
 four ways:
 
-- harness, in-process: ``pytest_iterbench.timing.time_rounds`` and
+- harness, in-process: ``pytest_iterbench.execution.timing.time_rounds`` and
   ``timing_stats.summarize`` in this process, with ``TimingPlan(warmup_rounds=1,
   min_rounds=5, max_time=1.0)`` (the ``TimingMetric`` options below);
 - harness, ``TimingMetric``: a ``pytest --iterbench`` session on a one-iteration
@@ -49,8 +49,8 @@ from workspaces import (
     write_reference,
 )
 
-from pytest_iterbench.timing import TimingPlan, time_rounds
-from pytest_iterbench.timing_stats import summarize
+from pytest_iterbench.execution.timing import TimingPlan, time_rounds
+from pytest_iterbench.execution.timing_stats import summarize
 
 TOOLS = ("harness in-process", "harness TimingMetric", "pyperf", "pytest-benchmark")
 HARNESS = ("harness in-process", "harness TimingMetric")

@@ -58,8 +58,8 @@ SESSIONS = {  # name: (workspace, pytest arguments)
     "trivial, -n 2": ("trivial", ["-n", "2"]),
 }
 METRICS = (
-    ("accuracy", "pytest_iterbench.metrics.AccuracyMetric", "%"),
-    ("f1_macro", "pytest_iterbench.metrics.F1MacroMetric", ""),
+    ("accuracy", "pytest_iterbench.metrics.builtin.AccuracyMetric", "%"),
+    ("f1_macro", "pytest_iterbench.metrics.builtin.F1MacroMetric", ""),
 )
 
 

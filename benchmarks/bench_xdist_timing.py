@@ -81,7 +81,7 @@ import time
 from pathlib import Path
 
 from pytest_iterbench import MetricResult, MetricSkipped
-from pytest_iterbench.metrics import ExecutionMetric, TimingMetric
+from pytest_iterbench.metrics.builtin import ExecutionMetric, TimingMetric
 
 SETTLE_SECONDS = 0.2
 WAIT_LIMIT_SECONDS = 30

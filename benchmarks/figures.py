@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_iterbench import records
-from pytest_iterbench.records import package_version
+from pytest_iterbench.results import records
+from pytest_iterbench.results.records import package_version
 
 RESULTS_DIR = Path(__file__).with_name("results")
 REPO_ROOT = Path(__file__).resolve().parent.parent

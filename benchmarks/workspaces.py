@@ -82,7 +82,7 @@ def run(parameters):
     }
 """
 
-TIMING_CLASS = "pytest_iterbench.metrics.TimingMetric"
+TIMING_CLASS = "pytest_iterbench.metrics.builtin.TimingMetric"
 TIMING_OPTIONS = {"max_time": 1.0, "min_rounds": 5, "warmup_rounds": 1}
 
 

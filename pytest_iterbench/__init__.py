@@ -20,13 +20,13 @@ from pytest_iterbench.errors import (
     Problem,
     WorkspaceError,
 )
-from pytest_iterbench.execution import Execution
-from pytest_iterbench.gate import GateResult, compare_sessions
-from pytest_iterbench.metric import BaseMetric, MetricResult, requires_gpu, timed
-from pytest_iterbench.model import Iteration, MetricDefinition, RunDefinition
-from pytest_iterbench.records import ResultRecord
-from pytest_iterbench.report import write_reports
-from pytest_iterbench.workspace import Workspace
+from pytest_iterbench.execution.executor import Execution
+from pytest_iterbench.metrics.base import BaseMetric, MetricResult, requires_gpu, timed
+from pytest_iterbench.report.gate import GateResult, compare_sessions
+from pytest_iterbench.report.writer import write_reports
+from pytest_iterbench.results.records import ResultRecord
+from pytest_iterbench.workspace.loader import Workspace
+from pytest_iterbench.workspace.model import Iteration, MetricDefinition, RunDefinition
 
 __all__ = [
     "BaseMetric",

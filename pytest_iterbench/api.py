@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from pytest_iterbench.errors import IterbenchError
-from pytest_iterbench.model import Iteration, MetricDefinition, RunDefinition
-from pytest_iterbench.records import ResultRecord
-from pytest_iterbench.report import render_report
-from pytest_iterbench.session import RECORD_PROPERTY
-from pytest_iterbench.workspace import load_document
+from pytest_iterbench.harness.session import RECORD_PROPERTY
+from pytest_iterbench.report.writer import render_report
+from pytest_iterbench.results.records import ResultRecord
+from pytest_iterbench.workspace.loader import load_document
+from pytest_iterbench.workspace.model import Iteration, MetricDefinition, RunDefinition
 
 
 def load_iterations(path: str | Path) -> list[Iteration]:

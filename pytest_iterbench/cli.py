@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_iterbench.errors import IterbenchError, WorkspaceError
-from pytest_iterbench.gate import compare_sessions, workspace_tolerances
 from pytest_iterbench.llm.commands import add_costs_parser, add_plan_parser, run_costs, run_plan
 from pytest_iterbench.llm.errors import PlanInvalid
-from pytest_iterbench.report import REPORT_PATH, write_reports
-from pytest_iterbench.results_store import ResultsStore
-from pytest_iterbench.workspace import Workspace
+from pytest_iterbench.report.gate import compare_sessions, workspace_tolerances
+from pytest_iterbench.report.writer import REPORT_PATH, write_reports
+from pytest_iterbench.results.store import ResultsStore
+from pytest_iterbench.workspace.loader import Workspace
 
 if TYPE_CHECKING:
     import httpx2

@@ -13,20 +13,20 @@ from typing import Any
 
 import pytest
 
-from pytest_iterbench import fixtures
-from pytest_iterbench.collection import (
+from pytest_iterbench.errors import WorkspaceError
+from pytest_iterbench.execution.executor import Limits
+from pytest_iterbench.harness import fixtures
+from pytest_iterbench.harness.collection import (
     METRIC_MARKER,
     TARGET_KEY,
     RunFile,
     Target,
     slot_suffix,
 )
-from pytest_iterbench.errors import WorkspaceError
-from pytest_iterbench.execution import Limits
-from pytest_iterbench.fixtures import SESSION_KEY
-from pytest_iterbench.records import git_commit, new_session_id
-from pytest_iterbench.session import IterbenchSession, SessionSettings
-from pytest_iterbench.workspace import RUNS_FILE, Workspace
+from pytest_iterbench.harness.fixtures import SESSION_KEY
+from pytest_iterbench.harness.session import IterbenchSession, SessionSettings
+from pytest_iterbench.results.records import git_commit, new_session_id
+from pytest_iterbench.workspace.loader import RUNS_FILE, Workspace
 
 DEFAULT_TIMEOUT = 3600.0
 
@@ -183,7 +183,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     state = config.stash.get(SESSION_KEY, None)
     if state is None or config.getvalue("dist") != "load":
         return None
-    from pytest_iterbench.scheduling import IterationScheduling, execution_scopes
+    from pytest_iterbench.harness.scheduling import IterationScheduling, execution_scopes
 
     return IterationScheduling(config, log, execution_scopes(state.workspace, state.run))
 

@@ -18,7 +18,7 @@ from pytest_iterbench import (
     load_metrics,
     load_runs,
 )
-from pytest_iterbench.metrics import AccuracyMetric, TimingMetric
+from pytest_iterbench.metrics.builtin import AccuracyMetric, TimingMetric
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,12 +8,16 @@ import pytest
 from markdown_lint import assert_markdown_clean
 
 from pytest_iterbench import cli
-from pytest_iterbench.execution import Execution
+from pytest_iterbench.execution.executor import Execution
+from pytest_iterbench.llm.cost_metrics import (
+    LlmCostMetric,
+    LlmInputTokensMetric,
+    LlmOutputTokensMetric,
+)
 from pytest_iterbench.llm.costs import render_costs, summarise
-from pytest_iterbench.llm.metrics import LlmCostMetric, LlmInputTokensMetric, LlmOutputTokensMetric
 from pytest_iterbench.llm.pricing import TokenUsage
 from pytest_iterbench.llm.traces import TraceRecord, TraceStore
-from pytest_iterbench.model import Iteration
+from pytest_iterbench.workspace.model import Iteration
 
 COST_METRICS = [
     ("llm_cost_usd", "LlmCostMetric", "USD"),

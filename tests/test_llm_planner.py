@@ -30,7 +30,7 @@ from pytest_iterbench.llm.pricing import TokenUsage
 from pytest_iterbench.llm.secrets import ApiKey
 from pytest_iterbench.llm.tasks import PlanTask
 from pytest_iterbench.llm.traces import TraceStore
-from pytest_iterbench.workspace import Workspace
+from pytest_iterbench.workspace.loader import Workspace
 
 USAGE = TokenUsage(input_tokens=1_900, output_tokens=1_400, cache_creation_input_tokens=2_600)
 DIGITS = "Classify the 8x8 handwritten digits of scikit-learn; compare several approaches."
@@ -56,7 +56,12 @@ def ws(tmp_path):
         "entry_point": "main.py",
     }
     metrics = [
-        {"id": m, "higher_is_better": hib, "unit": u, "class": f"pytest_iterbench.metrics.{c}"}
+        {
+            "id": m,
+            "higher_is_better": hib,
+            "unit": u,
+            "class": f"pytest_iterbench.metrics.builtin.{c}",
+        }
         for m, hib, u, c in [
             ("accuracy", True, "%", "AccuracyMetric"),
             ("f1_macro", True, "", "F1MacroMetric"),

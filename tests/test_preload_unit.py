@@ -1,4 +1,4 @@
-"""Unit tests of ``pytest_iterbench.preload``: which modules the process template pre-imports."""
+"""Unit tests of ``pytest_iterbench.execution.preload``: which modules the process template pre-imports."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from pytest_iterbench.preload import auto_preload, imported_modules, resolve_preload
+from pytest_iterbench.execution.preload import auto_preload, imported_modules, resolve_preload
 
 MAIN = """
 import json

@@ -1,4 +1,4 @@
-"""Unit tests of ``pytest_iterbench.records`` and ``pytest_iterbench.results_store``."""
+"""Unit tests of ``pytest_iterbench.results.records`` and ``pytest_iterbench.results.store``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from json_strategies import json_values
 from seed_documents import SEED_RESULTS
 
 from pytest_iterbench.errors import IterbenchError
-from pytest_iterbench.records import ResultRecord
-from pytest_iterbench.results_store import ResultsStore, dump_results, read_journal
-from pytest_iterbench.schemas import validate
+from pytest_iterbench.results.records import ResultRecord
+from pytest_iterbench.results.store import ResultsStore, dump_results, read_journal
+from pytest_iterbench.workspace.schemas import validate
 
 STATUSES = ("passed", "failed", "error", "skipped", "timeout")
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_lint import assert_markdown_clean
 
-from pytest_iterbench.comparison import compare_run
-from pytest_iterbench.report import render_report, write_reports
+from pytest_iterbench.report.comparison import compare_run
+from pytest_iterbench.report.writer import render_report, write_reports
 
 RUN = "run-007"
 EARLIER, CURRENT, LATER = (

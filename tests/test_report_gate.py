@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_iterbench.errors import IterbenchError
-from pytest_iterbench.gate import Regression, compare_sessions, exceeds, tolerance_text
-from pytest_iterbench.model import Tolerance
+from pytest_iterbench.report.gate import Regression, compare_sessions, exceeds, tolerance_text
+from pytest_iterbench.workspace.model import Tolerance
 
 RUN = "run-002"
 S1, S2, S3 = "20261120T100000Z-00000001", "20261121T100000Z-00000002", "20261122T100000Z-00000003"

@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_iterbench.history import build_trend, sparkline
-from pytest_iterbench.lineage import (
+from pytest_iterbench.report.history import build_trend, sparkline
+from pytest_iterbench.report.lineage import (
     build_lineage,
     choose_baseline,
     mermaid_text,
     parameter_changes,
 )
-from pytest_iterbench.pareto import Axis, dominates, pareto_front, staircase
-from pytest_iterbench.samples import Sample, collect_samples, session_of
+from pytest_iterbench.report.pareto import Axis, dominates, pareto_front, staircase
+from pytest_iterbench.report.samples import Sample, collect_samples, session_of
 
 # -- Pareto front ----------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
-from pytest_iterbench.stats import (
+from pytest_iterbench.report.statistics import (
     MIN_N,
     Significance,
     centre,

@@ -1,4 +1,4 @@
-"""Unit tests of ``pytest_iterbench.report``: cell escaping, numbers, latest records, the Results table.
+"""Unit tests of ``pytest_iterbench.report.writer``: cell escaping, numbers, latest records, the Results table.
 
 The content of the other sections is tested in ``test_report_content.py``, the statistics in
 ``test_report_stats.py``, the Pareto front, lineage and trends in ``test_report_pareto.py``,
@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_lint import assert_markdown_clean
 
-from pytest_iterbench.report import (
+from pytest_iterbench.report.writer import (
     code_span,
     escape_cell,
     format_value,
@@ -320,13 +320,13 @@ def test_render_report_escapes_markdown_in_reasons(reason):
         "lineage",
         "pareto",
         "plots",
-        "report",
-        "report_doc",
+        "writer",
+        "document",
         "samples",
-        "stats",
+        "statistics",
     ],
 )
 def test_docstring_examples_hold(module):
-    imported = importlib.import_module(f"pytest_iterbench.{module}")
+    imported = importlib.import_module(f"pytest_iterbench.report.{module}")
     result = doctest.testmod(imported, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0

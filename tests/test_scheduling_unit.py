@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_iterbench.model import Iteration, MetricDefinition, RunDefinition
-from pytest_iterbench.scheduling import execution_scopes, scope_of
-from pytest_iterbench.workspace import Workspace
+from pytest_iterbench.harness.scheduling import execution_scopes, scope_of
+from pytest_iterbench.workspace.loader import Workspace
+from pytest_iterbench.workspace.model import Iteration, MetricDefinition, RunDefinition
 
 
 def workspace(run: RunDefinition) -> Workspace:

@@ -1,4 +1,4 @@
-"""Unit tests of ``pytest_iterbench.schemas`` and ``pytest_iterbench.model``."""
+"""Unit tests of ``pytest_iterbench.workspace.schemas`` and ``pytest_iterbench.workspace.model``."""
 
 from __future__ import annotations
 
@@ -15,8 +15,14 @@ from hypothesis import strategies as st
 from json_strategies import json_values
 from seed_documents import SEED_DOCUMENTS, SEED_ITERATIONS, SEED_METRICS, SEED_RUNS
 
-from pytest_iterbench.model import Iteration, MetricDefinition, RunDefinition
-from pytest_iterbench.schemas import SCHEMA_NAMES, json_path, load_schema, schema_dir, validate
+from pytest_iterbench.workspace.model import Iteration, MetricDefinition, RunDefinition
+from pytest_iterbench.workspace.schemas import (
+    SCHEMA_NAMES,
+    json_path,
+    load_schema,
+    schema_dir,
+    validate,
+)
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 ALNUM = string.ascii_letters + string.digits
@@ -207,7 +213,7 @@ def test_run_definition_round_trip(run):
 
 
 def test_configuration_hash_tracks_source_and_parameters(tmp_path):
-    from pytest_iterbench.model import Iteration, configuration_hash
+    from pytest_iterbench.workspace.model import Iteration, configuration_hash
 
     (tmp_path / "main.py").write_text("def run(p):\n    return {}\n")
     (tmp_path / "weights.bin").write_bytes(b"\0" * 10)

@@ -11,6 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_iterbench.llm.apply import AppliedPlan, apply_plan
 from pytest_iterbench.llm.config import ClientConfig
+from pytest_iterbench.llm.cost_metrics import (
+    LlmCostMetric,
+    LlmInputTokensMetric,
+    LlmOutputTokensMetric,
+)
 from pytest_iterbench.llm.costs import CostTotals, render_costs, summarise, totals
 from pytest_iterbench.llm.errors import (
     ApiKeyMissing,
@@ -23,7 +28,6 @@ from pytest_iterbench.llm.errors import (
     UnknownModelPrice,
 )
 from pytest_iterbench.llm.messages import LlmRequest, LlmResponse, MessageSender
-from pytest_iterbench.llm.metrics import LlmCostMetric, LlmInputTokensMetric, LlmOutputTokensMetric
 from pytest_iterbench.llm.plan import Plan, check_plan
 from pytest_iterbench.llm.planner import ClaudePlanner, KernelPlanner, Planner, load_manual_plan
 from pytest_iterbench.llm.pricing import PRICE_TABLE_DATE, TokenUsage, cost

@@ -17,7 +17,7 @@ from typing import Any
 
 from pytest_iterbench.atomic import write_text_atomically
 from pytest_iterbench.llm.plan import KINDS, Existing, Plan, check_plan
-from pytest_iterbench.workspace import Workspace
+from pytest_iterbench.workspace.loader import Workspace
 
 STUB = '''"""Iteration {id!r}: planned by {planner}, not written yet.
 

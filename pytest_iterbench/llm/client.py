@@ -29,7 +29,7 @@ from pytest_iterbench.llm.messages import LlmRequest, LlmResponse, ToolCall
 from pytest_iterbench.llm.pricing import PRICE_TABLE_DATE, TokenUsage, cost
 from pytest_iterbench.llm.secrets import ApiKey, Redactor
 from pytest_iterbench.llm.traces import CallStatus, Role, TraceRecord, TraceStore, prompt_hash
-from pytest_iterbench.records import utc_now
+from pytest_iterbench.results.records import utc_now
 
 
 class _AttemptCounter(anthropic.Middleware):

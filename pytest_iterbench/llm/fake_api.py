@@ -193,7 +193,7 @@ def digits_plan_answer() -> dict[str, Any]:
             "name": "LLM cost",
             "description": "USD of the Claude calls that produced the iteration",
             "type": "cost",
-            "class": "pytest_iterbench.llm.metrics.LlmCostMetric",
+            "class": "pytest_iterbench.llm.cost_metrics.LlmCostMetric",
             "higher_is_better": False,
             "unit": "USD",
         },

@@ -25,8 +25,7 @@ from typing import Any, Literal
 
 from pytest_iterbench.errors import Problem
 from pytest_iterbench.llm.errors import PlanInvalid
-from pytest_iterbench.schemas import schema_dir, validate
-from pytest_iterbench.workspace import (
+from pytest_iterbench.workspace.loader import (
     ITERATIONS_FILE,
     METRICS_FILE,
     RUNS_FILE,
@@ -34,6 +33,7 @@ from pytest_iterbench.workspace import (
     importable_from,
     load_document,
 )
+from pytest_iterbench.workspace.schemas import schema_dir, validate
 
 PlannerMode = Literal["manual", "claude-api", "kernel"]
 KINDS = (("iterations", ITERATIONS_FILE), ("metrics", METRICS_FILE), ("runs", RUNS_FILE))

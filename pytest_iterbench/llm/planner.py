@@ -30,7 +30,7 @@ from pytest_iterbench.llm.plan import (
 from pytest_iterbench.llm.prompts import PLAN_TOOL, planner_system, planner_user
 from pytest_iterbench.llm.structured import Ask, Tool, ask_structured
 from pytest_iterbench.llm.tasks import PlanTask
-from pytest_iterbench.records import utc_now
+from pytest_iterbench.results.records import utc_now
 
 PLANNER_MODES: tuple[PlannerMode, ...] = ("manual", "claude-api", "kernel")
 

@@ -89,19 +89,23 @@ Never invent data, skip checks or weaken a test to make it pass.
 @functools.cache
 def metric_classes() -> tuple[tuple[str, str], ...]:
     """The metric classes a plan may name: (qualified name, first docstring line), sorted."""
-    from pytest_iterbench import metrics as builtin
-    from pytest_iterbench.llm import metrics as llm
-    from pytest_iterbench.metric import BaseMetric
+    from pytest_iterbench.llm import cost_metrics
+    from pytest_iterbench.metrics import builtin
+    from pytest_iterbench.metrics.base import BaseMetric
 
     found = []
-    for module in (builtin, llm):
+    # Each class under the path a user writes in metrics.json, not the module that defines it.
+    for path, module in (
+        ("pytest_iterbench.metrics", builtin),
+        ("pytest_iterbench.llm.metrics", cost_metrics),
+    ):
         for name, cls in vars(module).items():
             public = (
                 isinstance(cls, type) and issubclass(cls, BaseMetric) and not name.startswith("_")
             )
             if public and cls.__module__ == module.__name__ and not inspect.isabstract(cls):
                 doc = (cls.__doc__ or "").strip().splitlines()
-                found.append((f"{module.__name__}.{name}", doc[0] if doc else ""))
+                found.append((f"{path}.{name}", doc[0] if doc else ""))
     return tuple(sorted(found))
 
 

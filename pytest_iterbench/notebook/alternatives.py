@@ -39,31 +39,31 @@ RUN_ID = "alternatives"
 HARNESS_TIMEOUT = 3600.0
 BUILTIN_METRICS: dict[str, dict[str, Any]] = {
     "checks_passed": {
-        "class": "pytest_iterbench.notebook.metrics.ChecksPassedMetric",
+        "class": "pytest_iterbench.notebook.checks_metric.ChecksPassedMetric",
         "higher_is_better": True,
         "unit": "",
         "name": "Share of the exercise's checks that pass",
     },
     "exec_time": {
-        "class": "pytest_iterbench.metrics.ExecutionTimeMetric",
+        "class": "pytest_iterbench.metrics.builtin.ExecutionTimeMetric",
         "higher_is_better": False,
         "unit": "seconds",
         "name": "Execution time of the notebook's code up to the checks",
     },
     "peak_memory": {
-        "class": "pytest_iterbench.metrics.PeakMemoryMetric",
+        "class": "pytest_iterbench.metrics.builtin.PeakMemoryMetric",
         "higher_is_better": False,
         "unit": "MB",
         "name": "Peak memory",
     },
     "accuracy": {
-        "class": "pytest_iterbench.metrics.AccuracyMetric",
+        "class": "pytest_iterbench.metrics.builtin.AccuracyMetric",
         "higher_is_better": True,
         "unit": "%",
         "name": "Accuracy of y_pred against y_true",
     },
     "f1_macro": {
-        "class": "pytest_iterbench.metrics.F1MacroMetric",
+        "class": "pytest_iterbench.metrics.builtin.F1MacroMetric",
         "higher_is_better": True,
         "unit": "",
         "name": "Macro F1 of y_pred against y_true",

@@ -24,7 +24,7 @@ from filelock import FileLock
 
 from pytest_iterbench.atomic import write_text_atomically
 from pytest_iterbench.notebook.errors import StateError
-from pytest_iterbench.records import utc_now
+from pytest_iterbench.results.records import utc_now
 
 STATE_FILE = "state.json"
 SECTION = "notebooks"

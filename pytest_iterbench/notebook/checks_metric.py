@@ -8,9 +8,9 @@ exercise's checks and returns ``checks_passed`` (a fraction in [0, 1]),
 from __future__ import annotations
 
 from pytest_iterbench.errors import IterbenchError
-from pytest_iterbench.execution import Execution
-from pytest_iterbench.metric import MetricResult
-from pytest_iterbench.metrics import ExecutionMetric
+from pytest_iterbench.execution.executor import Execution
+from pytest_iterbench.metrics.base import MetricResult
+from pytest_iterbench.metrics.builtin import ExecutionMetric
 
 
 class ChecksPassedMetric(ExecutionMetric):

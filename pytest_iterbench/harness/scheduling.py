@@ -15,9 +15,9 @@ from typing import Any
 
 from xdist.scheduler import LoadScopeScheduling
 
-from pytest_iterbench.collection import slot_suffix
-from pytest_iterbench.model import RunDefinition
-from pytest_iterbench.workspace import Workspace
+from pytest_iterbench.harness.collection import slot_suffix
+from pytest_iterbench.workspace.loader import Workspace
+from pytest_iterbench.workspace.model import RunDefinition
 
 
 def execution_scopes(workspace: Workspace, run: RunDefinition) -> dict[str, str]:

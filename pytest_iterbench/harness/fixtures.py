@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from pytest_iterbench.collection import item_target
-from pytest_iterbench.execution import Execution
-from pytest_iterbench.session import IterbenchSession
-from pytest_iterbench.timing import TimingPlan, time_rounds
-from pytest_iterbench.timing_stats import timing_metadata
+from pytest_iterbench.execution.executor import Execution
+from pytest_iterbench.execution.timing import TimingPlan, time_rounds
+from pytest_iterbench.execution.timing_stats import timing_metadata
+from pytest_iterbench.harness.collection import item_target
+from pytest_iterbench.harness.session import IterbenchSession
 
 SESSION_KEY = pytest.StashKey[IterbenchSession]()
 RecordResult = Callable[..., None]

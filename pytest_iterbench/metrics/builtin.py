@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from pytest_iterbench.errors import GpuUnavailableError, IterbenchError, MetricSkipped
-from pytest_iterbench.execution import Execution, Executor, Limits
-from pytest_iterbench.isolation import ProcessTemplate
-from pytest_iterbench.metric import BaseMetric, MetricResult, cuda_available
-from pytest_iterbench.model import Iteration
-from pytest_iterbench.preload import resolve_preload
-from pytest_iterbench.timing import TimingPlan
-from pytest_iterbench.timing_stats import timing_metadata
+from pytest_iterbench.execution.executor import Execution, Executor, Limits
+from pytest_iterbench.execution.isolation import ProcessTemplate
+from pytest_iterbench.execution.preload import resolve_preload
+from pytest_iterbench.execution.timing import TimingPlan
+from pytest_iterbench.execution.timing_stats import timing_metadata
+from pytest_iterbench.metrics.base import BaseMetric, MetricResult, cuda_available
+from pytest_iterbench.workspace.model import Iteration
 
 
 @contextmanager

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pytest_iterbench.samples import Sample
-from pytest_iterbench.stats import MetricKind, centre
+from pytest_iterbench.report.samples import Sample
+from pytest_iterbench.report.statistics import MetricKind, centre
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 #: Most sessions a trend shows (the latest ones).
@@ -72,7 +72,7 @@ def sparkline(values: Sequence[float]) -> str:
 def build_trend(by_session: Mapping[str, Sample], focus: Sample, kind: MetricKind) -> Trend:
     """The trend of ``focus``'s configuration over the sessions up to and including its own.
 
-    >>> from pytest_iterbench.samples import Sample
+    >>> from pytest_iterbench.report.samples import Sample
     >>> def sample(session, value, config):
     ...     s = Sample(session, {"config_hash": config}); s.add({"value": value, "config_hash": config}); return s
     >>> by_session = {"S1": sample("S1", 1.0, "a"), "S2": sample("S2", 5.0, "b"), "S3": sample("S3", 2.0, "a")}

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_iterbench.errors import IterbenchError
-from pytest_iterbench.model import MetricDefinition, Tolerance
-from pytest_iterbench.report_doc import format_percent, format_signed, format_value
-from pytest_iterbench.samples import RunSamples, Sample, collect_samples
+from pytest_iterbench.report.document import format_percent, format_signed, format_value
+from pytest_iterbench.report.samples import RunSamples, Sample, collect_samples
+from pytest_iterbench.workspace.model import MetricDefinition, Tolerance
 
 
 def tolerance_text(tolerance: Tolerance, unit: str) -> str:

@@ -20,21 +20,21 @@ from typing import Any
 
 import pytest
 
-from pytest_iterbench.collection import Target, item_target
 from pytest_iterbench.errors import ExecutionFailed, IterbenchError, MetricSkipped
-from pytest_iterbench.exclusivity import MeasurementLock
-from pytest_iterbench.execution import Execution, Executor, Limits, effective_parameters
-from pytest_iterbench.gate import GateResult, compare_sessions, workspace_tolerances
-from pytest_iterbench.isolation import ProcessTemplate
-from pytest_iterbench.metrics import TimingMetric
-from pytest_iterbench.model import RunDefinition, configuration_hash
-from pytest_iterbench.preload import resolve_preload
-from pytest_iterbench.records import RecordStatus, ResultRecord, environment, utc_now
-from pytest_iterbench.report import write_reports
-from pytest_iterbench.results_store import Journal, ResultsStore
-from pytest_iterbench.threads import ThreadCaps
-from pytest_iterbench.timing_stats import STAT_FIELDS
-from pytest_iterbench.workspace import Workspace
+from pytest_iterbench.execution.exclusivity import MeasurementLock
+from pytest_iterbench.execution.executor import Execution, Executor, Limits, effective_parameters
+from pytest_iterbench.execution.isolation import ProcessTemplate
+from pytest_iterbench.execution.preload import resolve_preload
+from pytest_iterbench.execution.threads import ThreadCaps
+from pytest_iterbench.execution.timing_stats import STAT_FIELDS
+from pytest_iterbench.harness.collection import Target, item_target
+from pytest_iterbench.metrics.builtin import TimingMetric
+from pytest_iterbench.report.gate import GateResult, compare_sessions, workspace_tolerances
+from pytest_iterbench.report.writer import write_reports
+from pytest_iterbench.results.records import RecordStatus, ResultRecord, environment, utc_now
+from pytest_iterbench.results.store import Journal, ResultsStore
+from pytest_iterbench.workspace.loader import Workspace
+from pytest_iterbench.workspace.model import RunDefinition, configuration_hash
 
 RECORD_PROPERTY = "iterbench_record"
 MEASURED_KEY = pytest.StashKey[list[tuple[float | None, dict[str, Any]]]]()

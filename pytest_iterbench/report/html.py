@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_iterbench.report_doc import (
+from pytest_iterbench.report.document import (
     Block,
     BulletList,
     CodeBlock,

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_iterbench.errors import IterbenchError
-from pytest_iterbench.metric import BaseMetric
-from pytest_iterbench.metrics import TimingMetric
+from pytest_iterbench.metrics.base import BaseMetric
+from pytest_iterbench.metrics.builtin import TimingMetric
 
 if TYPE_CHECKING:
-    from pytest_iterbench.session import IterbenchSession
+    from pytest_iterbench.harness.session import IterbenchSession
 
 METRIC_MARKER = "metric"
 

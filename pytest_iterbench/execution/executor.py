@@ -20,10 +20,15 @@ from typing import Any
 from filelock import FileLock
 
 from pytest_iterbench.errors import ExecutionFailed, IterbenchError
-from pytest_iterbench.exclusivity import MeasurementLock
-from pytest_iterbench.isolation import ExecutionRequest, ProcessTemplate, RawOutcome, Status
-from pytest_iterbench.model import Iteration
-from pytest_iterbench.timing import TimedRounds, TimingPlan
+from pytest_iterbench.execution.exclusivity import MeasurementLock
+from pytest_iterbench.execution.isolation import (
+    ExecutionRequest,
+    ProcessTemplate,
+    RawOutcome,
+    Status,
+)
+from pytest_iterbench.execution.timing import TimedRounds, TimingPlan
+from pytest_iterbench.workspace.model import Iteration
 
 LOG_TAIL_LINES = 20
 

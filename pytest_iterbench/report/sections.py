@@ -14,11 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_iterbench.comparison import Cell, Comparison, Delta, MetricInfo
-from pytest_iterbench.history import Trend, sparkline
-from pytest_iterbench.lineage import LineageNode
-from pytest_iterbench.pareto import ParetoFront
-from pytest_iterbench.report_doc import (
+from pytest_iterbench.report.comparison import Cell, Comparison, Delta, MetricInfo
+from pytest_iterbench.report.document import (
     Align,
     Block,
     BulletList,
@@ -40,8 +37,11 @@ from pytest_iterbench.report_doc import (
     line,
     text,
 )
-from pytest_iterbench.samples import Sample
-from pytest_iterbench.stats import ALPHA, MIN_N
+from pytest_iterbench.report.history import Trend, sparkline
+from pytest_iterbench.report.lineage import LineageNode
+from pytest_iterbench.report.pareto import ParetoFront
+from pytest_iterbench.report.samples import Sample
+from pytest_iterbench.report.statistics import ALPHA, MIN_N
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from pytest_iterbench.errors import GpuUnavailableError
 
 if TYPE_CHECKING:
-    from pytest_iterbench.execution import Execution
+    from pytest_iterbench.execution.executor import Execution
 
 P = ParamSpec("P")
 R = TypeVar("R")

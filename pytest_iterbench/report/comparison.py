@@ -6,7 +6,7 @@ its centre and spread, the best iteration of each metric, changes against the
 parent and the baseline with a significance verdict, the Pareto front over
 quality, time and memory, the lineage, the trend over earlier sessions of the
 same configuration, and the environments the numbers were measured in.
-Rendering is left to :mod:`pytest_iterbench.report`.
+Rendering is left to :mod:`pytest_iterbench.report.writer`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pytest_iterbench.history import Trend, build_trend
-from pytest_iterbench.lineage import Lineage, build_lineage, choose_baseline
-from pytest_iterbench.pareto import Axis, ParetoFront, pareto_front
-from pytest_iterbench.samples import Pair, RunSamples, Sample, collect_samples
-from pytest_iterbench.stats import (
+from pytest_iterbench.report.history import Trend, build_trend
+from pytest_iterbench.report.lineage import Lineage, build_lineage, choose_baseline
+from pytest_iterbench.report.pareto import Axis, ParetoFront, pareto_front
+from pytest_iterbench.report.samples import Pair, RunSamples, Sample, collect_samples
+from pytest_iterbench.report.statistics import (
     MetricKind,
     Significance,
     Summary,

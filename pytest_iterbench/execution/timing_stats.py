@@ -11,7 +11,7 @@ from typing import Any
 
 from pytest_benchmark.stats import Stats
 
-from pytest_iterbench.timing import TimedRounds
+from pytest_iterbench.execution.timing import TimedRounds
 
 STAT_FIELDS = (
     "min",

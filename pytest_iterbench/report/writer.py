@@ -23,18 +23,18 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_iterbench.comparison import Comparison, compare_run
-from pytest_iterbench.plots import PlotFile, draw_plots
-from pytest_iterbench.records import utc_now
-from pytest_iterbench.report_doc import (
+from pytest_iterbench.report.comparison import Comparison, compare_run
+from pytest_iterbench.report.document import (
     Document,
     code_span,
     escape_cell,
     format_value,
     to_markdown,
 )
-from pytest_iterbench.report_html import to_html
-from pytest_iterbench.report_sections import build_document
+from pytest_iterbench.report.html import to_html
+from pytest_iterbench.report.plots import PlotFile, draw_plots
+from pytest_iterbench.report.sections import build_document
+from pytest_iterbench.results.records import utc_now
 
 __all__ = [
     "HTML_PATH",

@@ -3,7 +3,7 @@
 Standard library only: the process template's children load this file by
 path to time an iteration's ``run()`` without importing pytest. Statistics are
 computed afterwards, in the pytest process, with pytest-benchmark's ``Stats``
-(see ``pytest_iterbench.timing_stats``).
+(see ``pytest_iterbench.execution.timing_stats``).
 
 A round calls the function ``iterations`` times in a row and records the mean
 time per call, so functions far faster than the timer's resolution are timed

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_iterbench.comparison import Cell, Comparison, MetricInfo
-from pytest_iterbench.pareto import Axis, staircase
-from pytest_iterbench.report_sections import PlotLink
+from pytest_iterbench.report.comparison import Cell, Comparison, MetricInfo
+from pytest_iterbench.report.pareto import Axis, staircase
+from pytest_iterbench.report.sections import PlotLink
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

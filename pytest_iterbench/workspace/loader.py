@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_iterbench.errors import Problem, WorkspaceError
-from pytest_iterbench.model import Iteration, MetricDefinition, RunDefinition
-from pytest_iterbench.schemas import SchemaName, validate
+from pytest_iterbench.workspace.model import Iteration, MetricDefinition, RunDefinition
+from pytest_iterbench.workspace.schemas import SchemaName, validate
 
 ITERATIONS_FILE = "iterations.json"
 METRICS_FILE = "metrics.json"

@@ -24,7 +24,7 @@ SCHEMA_NAMES: tuple[SchemaName, ...] = ("iterations", "metrics", "runs", "result
 
 def schema_dir() -> Path:
     """The folder holding ``<name>-schema.json`` files, installed or in a checkout."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # pytest_iterbench/
     for candidate in (package / "schemas", package.parent / "schemas"):
         if (candidate / "runs-schema.json").is_file():
             return candidate

@@ -1,6 +1,6 @@
 """The report as a document: blocks of inline spans, written out as clean Markdown.
 
-One document feeds every form of the report (:mod:`pytest_iterbench.report_html`
+One document feeds every form of the report (:mod:`pytest_iterbench.report.html`
 writes the same blocks as HTML), so the forms cannot drift apart. The Markdown
 passes ``pymarkdownlnt`` with its default rules (line length aside): text is
 escaped span by span, every table row has its header's column count, blocks

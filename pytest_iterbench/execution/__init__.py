@@ -1,0 +1,2 @@
+"""Executing iterations: the executor, isolation in a process template, timing, thread caps,
+exclusive measurement and module preloading."""

@@ -1,0 +1,1 @@
+"""The pytest glue: session state, collection, fixtures, xdist scheduling, item ids."""
