@@ -79,7 +79,9 @@ class WorkspaceBuilder:
         return self
 
     def builtin_metrics(self) -> WorkspaceBuilder:
-        self.metric("accuracy", "pytest_iterbench.metrics.AccuracyMetric", unit="%")
+        self.metric(
+            "accuracy", "pytest_iterbench.metrics.AccuracyMetric", unit="%", type="ml_quality"
+        )
         self.metric("f1_macro", "pytest_iterbench.metrics.F1MacroMetric")
         return self
 

@@ -62,6 +62,9 @@ def test_run_records_every_pair_once_and_executes_each_iteration_once(
     assert by_pair["v1", "accuracy"]["unit"] == "%"
     assert by_pair["v2", "accuracy"]["iteration_parent"] == "v1"
     assert by_pair["v1", "f1_macro"]["higher_is_better"] is True
+    # The metric's declared type travels with its records (the report's statistic follows it).
+    assert by_pair["v1", "accuracy"]["metric_type"] == "ml_quality"
+    assert by_pair["v1", "f1_macro"]["metric_type"] is None
     assert by_pair["v1", "accuracy"]["config_hash"] != by_pair["v2", "accuracy"]["config_hash"], (
         "parameters differ"
     )

@@ -168,7 +168,7 @@ def test_the_best_value_of_each_metric_is_bold_by_its_direction(markdown):
         "accuracy (%)": "92 ± 1.963 (n=5)",
         "f1\\_macro": "0.9000",
         "custom\\_score": "3",
-        "exec\\_time (seconds)": "**1.200** (IQR 1.100 to 1.300; n=5)",
+        "exec\\_time (seconds)": "**1.200** (IQR 1.075 to 1.325; n=5)",
         "peak\\_memory (MB)": "**50** (IQR 50 to 50; n=5)",
     }
     assert results["v2-mlp"]["accuracy (%)"] == "**97** ± 1.963 (n=5)"

@@ -23,7 +23,6 @@ from pytest_iterbench.report.statistics import (
     quartiles,
     summarize,
     t_quantile,
-    u_distribution,
 )
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
@@ -33,23 +32,25 @@ tied = st.lists(st.integers(0, 5).map(float), min_size=1, max_size=25)
 
 
 @pytest.mark.parametrize(
-    ("metric_id", "unit", "kind"),
+    ("metric_type", "unit", "kind"),
     [
-        ("exec_time", "seconds", "time"),
-        ("latency", "ms", "time"),
-        ("train_time", "", "time"),
-        ("x", "ns", "time"),
-        ("peak_memory", "MB", "memory"),
-        ("rss", "GB", "memory"),
-        ("gpu_memory", "", "memory"),
-        ("model_size", "bytes", "memory"),
-        ("accuracy", "%", "quality"),
-        ("f1_macro", "", "quality"),
-        ("source_lines", "lines", "quality"),
+        ("performance", "seconds", "time"),
+        ("performance", "", "time"),
+        ("timing", "ns", "time"),
+        ("performance", "MB", "memory"),
+        ("memory", "", "memory"),
+        ("resource", "bytes", "memory"),
+        ("ml_quality", "%", "quality"),
+        ("ml_quality", "seconds", "quality"),  # declared: the unit does not override the type
+        ("cost", "USD", "quality"),
+        ("complexity", "lines", "quality"),
+        (None, "ms", "time"),  # the seed's records carry no type: the unit decides
+        (None, "GB", "memory"),
+        (None, "", "quality"),
     ],
 )
-def test_metric_kind(metric_id, unit, kind):
-    assert metric_kind(metric_id, unit) == kind
+def test_metric_kind_comes_from_the_declared_type(metric_type, unit, kind):
+    assert metric_kind(metric_type, unit) == kind
 
 
 @pytest.mark.parametrize("df", [*range(1, 60), 100, 1000, 10**5])
@@ -76,10 +77,15 @@ def test_mean_ci_is_students_t_interval(values):
 
 @settings(deadline=None)
 @given(samples)
-def test_quartiles_match_numpys_default_percentiles(values):
+def test_quartiles_are_pytest_benchmarks(values):
+    """One definition of quartiles: the report's are the ones timing metadata records."""
+    from pytest_iterbench.execution.timing_stats import summarize as timing_summary
+
     q1, median, q3 = quartiles(sorted(values))
-    expected = np.percentile(values, [25, 50, 75])
-    assert [q1, median, q3] == pytest.approx(list(expected), rel=1e-9, abs=1e-6)
+    recorded = timing_summary(list(values))
+    assert (q1, median, q3) == (recorded["q1"], recorded["median"], recorded["q3"])
+    assert q3 - q1 == pytest.approx(recorded["iqr"])
+    assert q1 <= median <= q3
 
 
 @settings(deadline=None)
@@ -100,15 +106,6 @@ def test_summary_brackets_its_centre_and_centre_agrees(values, kind):
 
 def test_summarize_of_nothing_is_none():
     assert summarize([], "quality") is None
-
-
-@pytest.mark.parametrize(("m", "n"), [(1, 1), (2, 3), (4, 4), (3, 9), (8, 8), (5, 20)])
-def test_u_distribution_counts_every_ordering(m, n):
-    counts = u_distribution(m, n)
-    assert len(counts) == m * n + 1
-    assert sum(counts) == math.comb(m + n, m)
-    assert counts == counts[::-1]  # U is symmetric around m·n/2
-    assert min(counts) >= 1
 
 
 @settings(deadline=None, max_examples=150)

@@ -19,11 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_lint import assert_markdown_clean
 
+from pytest_iterbench.report.samples import collect_samples
 from pytest_iterbench.report.writer import (
     code_span,
     escape_cell,
     format_value,
-    latest_by_pair,
     render_report,
 )
 
@@ -135,57 +135,58 @@ def test_format_value_keeps_four_significant_digits(magnitude, sign):
     assert float(text) == pytest.approx(value, rel=1e-3)
 
 
-# -- latest_by_pair ------------------------------------------------------------------------
+# -- the latest session: RunSamples.focus, the one definition ----------------------------
 
 
 def _stamp(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def _focus(records, session_id=None):
+    return collect_samples(records, RUN).focus(session_id)
+
+
 @settings(deadline=None)
 @given(
-    st.lists(
-        st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1)),
-        min_size=1,
-        max_size=6,
-        unique_by=_stamp,
-    ),
+    st.lists(st.integers(0, 10**6), min_size=1, max_size=6, unique=True),
     st.randoms(use_true_random=False),
 )
-def test_latest_by_pair_keeps_the_latest_executed_at(moments, rnd):
-    records = [
-        record("v1", "acc", value=float(k), executed_at=_stamp(m)) for k, m in enumerate(moments)
-    ]
+def test_focus_is_the_latest_session(stamps, rnd):
+    sessions = [f"20260101T{stamp:012d}Z-s" for stamp in stamps]
+    records = [record("v1", "acc", value=float(k), session_id=s) for k, s in enumerate(sessions)]
     rnd.shuffle(records)
-    latest = latest_by_pair(records, RUN)
-    assert list(latest) == [("v1", "acc")]
-    assert latest["v1", "acc"]["executed_at"] == _stamp(max(moments))
+    focus = _focus(records)
+    assert list(focus) == [("v1", "acc")]
+    assert focus["v1", "acc"].session_id == max(sessions)
+    earliest = min(sessions)
+    assert _focus(records, earliest)["v1", "acc"].session_id == earliest
 
 
-def test_latest_by_pair_ignores_other_runs():
-    mine = record("v1", "acc", value=1.0, executed_at="2025-02-14T16:00:00.000Z")
-    other = record("v1", "acc", run_id="run-002", value=2.0, executed_at="2025-02-15T16:00:00.000Z")
-    only_other = record("v2", "f1", run_id="run-002", executed_at="2025-02-15T16:00:00.000Z")
-    assert latest_by_pair([mine, other, only_other], RUN) == {("v1", "acc"): mine}
+def test_focus_ignores_other_runs():
+    mine = record("v1", "acc", value=1.0, session_id="S1")
+    other = record("v1", "acc", run_id="run-002", value=2.0, session_id="S2")
+    only_other = record("v2", "f1", run_id="run-002", session_id="S2")
+    focus = _focus([mine, other, only_other])
+    assert list(focus) == [("v1", "acc")]
+    assert focus["v1", "acc"].values == [1.0]
 
 
-def test_latest_by_pair_keeps_every_pair():
-    a = record("v1", "acc", value=1.0)
-    b = record("v1", "f1", value=2.0)
-    c = record("v2", "acc", value=3.0)
-    assert latest_by_pair([a, b, c], RUN) == {("v1", "acc"): a, ("v1", "f1"): b, ("v2", "acc"): c}
+def test_focus_falls_back_to_the_latest_session_that_measured_a_pair():
+    a = record("v1", "acc", value=1.0, session_id="S1")
+    b = record("v1", "f1", value=2.0, session_id="S2")  # S2 ran only f1 (-k)
+    focus = _focus([a, b])
+    assert {pair: s.session_id for pair, s in focus.items()} == {
+        ("v1", "acc"): "S1",
+        ("v1", "f1"): "S2",
+    }
 
 
-def test_latest_by_pair_breaks_ties_by_file_order():
-    first = record("v1", "acc", value=1.0)
-    second = record("v1", "acc", value=2.0)
-    assert latest_by_pair([first, second], RUN)["v1", "acc"] is second
-
-
-def test_latest_by_pair_compares_instants_not_strings():
-    at_16_utc = record("v1", "acc", value=1.0, executed_at="2025-02-14T16:00:00Z")
-    at_15_30_utc = record("v1", "acc", value=2.0, executed_at="2025-02-14T17:30:00+02:00")
-    assert latest_by_pair([at_16_utc, at_15_30_utc], RUN)["v1", "acc"] is at_16_utc
+def test_seed_records_without_session_are_ordered_by_instant_not_by_string():
+    at_16_utc = record("v1", "acc", value=1.0, executed_at="2025-02-14T16:00:00Z", session_id=None)
+    at_15_30_utc = record(
+        "v1", "acc", value=2.0, executed_at="2025-02-14T17:30:00+02:00", session_id=None
+    )
+    assert _focus([at_16_utc, at_15_30_utc])["v1", "acc"].values == [1.0]
 
 
 # -- render_report -------------------------------------------------------------------------
@@ -330,3 +331,20 @@ def test_docstring_examples_hold(module):
     imported = importlib.import_module(f"pytest_iterbench.report.{module}")
     result = doctest.testmod(imported, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+# -- the statistic follows the metric's declared type ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("metric_type", "shown"), [("performance", "IQR"), ("ml_quality", "±"), (None, "±")]
+)
+def test_the_statistic_follows_the_declared_type_not_the_name(metric_type, shown):
+    # "train_time" reads like a time; only its declared type may make it one.
+    records = [
+        record("v1", "train_time", value=float(v), metric_type=metric_type, repeat=k)
+        for k, v in enumerate([1, 2, 3, 4, 5])
+    ]
+    row = next(line for line in render_report(records, RUN).splitlines() if "| v1 |" in line)
+    assert shown in row
+    assert ("IQR" if shown == "±" else "±") not in row

@@ -249,6 +249,7 @@ class IterbenchSession:
                 metric_id=target.metric_id,
                 value=value,
                 unit=definition.unit,
+                metric_type=definition.type or None,
                 status=status,
                 reason=reason,
                 executed_at=utc_now(),

@@ -237,9 +237,8 @@ def _metric_info(metric_id: str, focus: dict[Pair, Sample]) -> MetricInfo:
     record = _latest(s for (_, m), s in focus.items() if m == metric_id).last
     unit = str(record.get("unit") or "")
     higher = record.get("higher_is_better")
-    return MetricInfo(
-        metric_id, unit, higher if isinstance(higher, bool) else None, metric_kind(metric_id, unit)
-    )
+    kind = metric_kind(record.get("metric_type"), unit)
+    return MetricInfo(metric_id, unit, higher if isinstance(higher, bool) else None, kind)
 
 
 def _iteration_info(iteration: str, focus: dict[Pair, Sample]) -> IterationInfo:

@@ -2,16 +2,16 @@
 
 A quality metric is summarised by its mean with a 95% confidence interval
 (Student's t), a time or a memory by its median and interquartile range, which
-a single slow repeat does not drag. Two samples are compared with a two-sided
-Mann–Whitney U test, and only when each side has at least :data:`MIN_N`
-values: below that, :func:`mann_whitney` says the sample is too small rather
-than return a p-value that means nothing.
+a single slow repeat does not drag. Which of these a metric is comes from its
+``type`` in ``metrics.json`` (carried by each record as ``metric_type``), never
+from its name. Two samples are compared with a two-sided Mann–Whitney U test
+(SciPy's, imported only when a comparison has enough values for a p-value), and
+only when each side has at least :data:`MIN_N` values: below that,
+:func:`mann_whitney` says the sample is too small rather than return a p-value
+that means nothing.
 
-The test and the t quantile are computed here, to SciPy's definitions (the
-same choice of exact or normal approximation, the same tie and continuity
-corrections): importing ``scipy.stats`` takes about a second, more than a
-report of 100,000 records. ``tests/test_report_stats.py`` checks both against
-SciPy on generated samples.
+Quartiles have one definition in the project, pytest-benchmark's, so a time metric's IQR in the report is the IQR its timing
+metadata records.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from functools import cache
 from statistics import NormalDist
 from typing import Literal
 
+from pytest_benchmark.stats import Stats
+
 MetricKind = Literal["quality", "time", "memory"]
 
 #: Fewest values on each side for a Mann-Whitney test (4 vs 4 can reach p < 0.05).
@@ -35,20 +37,30 @@ CONFIDENCE = 0.95
 
 TIME_UNITS = frozenset({"seconds", "second", "sec", "s", "ms", "us", "µs", "ns"})
 MEMORY_UNITS = frozenset({"mb", "gb", "kb", "bytes", "b", "mib", "gib", "kib"})
+#: Declared metric types whose values are measurements of a resource (median, IQR).
+RESOURCE_TYPES = frozenset({"performance", "time", "timing", "memory", "resource"})
 
 
-def metric_kind(metric_id: str, unit: str | None) -> MetricKind:
-    """Which statistic suits a metric: a time, a memory, or else a quality.
+def metric_kind(metric_type: str | None, unit: str | None) -> MetricKind:
+    """Which statistic suits a metric, from its declared ``type`` and its unit.
 
-    >>> metric_kind("exec_time", "seconds"), metric_kind("peak_memory", "MB"), metric_kind("accuracy", "%")
-    ('time', 'memory', 'quality')
+    A resource type (``performance``, ...) is a memory when its unit is one, else a
+    time; any other declared type (``ml_quality``, ``cost``, ...) is a quality. A
+    record without a type (the seed's) is judged by its unit alone.
+
+    >>> metric_kind("performance", "seconds"), metric_kind("performance", "MB")
+    ('time', 'memory')
+    >>> metric_kind("ml_quality", "s"), metric_kind(None, "ms"), metric_kind(None, "%")
+    ('quality', 'time', 'quality')
     """
     unit_key = (unit or "").strip().lower()
-    name = metric_id.lower()
-    if unit_key in TIME_UNITS or "time" in name:
-        return "time"
-    if unit_key in MEMORY_UNITS or "memory" in name:
+    declared = (metric_type or "").strip().lower()
+    if declared and declared not in RESOURCE_TYPES:
+        return "quality"
+    if unit_key in MEMORY_UNITS or declared == "memory":
         return "memory"
+    if unit_key in TIME_UNITS or declared:
+        return "time"
     return "quality"
 
 
@@ -66,6 +78,10 @@ _T_975 = (
 @cache
 def t_quantile(df: int) -> float:
     """The 0.975 quantile of Student's t with ``df`` degrees of freedom (two-sided 95%).
+
+    Not SciPy's ``t.ppf``: every quality summary with repeats needs it, and
+    importing ``scipy.stats`` costs about a second of every session end; this
+    table and expansion are checked against SciPy in ``tests/test_report_stats.py``.
 
     Tabulated up to 30; beyond, the Cornish–Fisher expansion in 1/df, within
     2e-8 (relative) of the exact value.
@@ -102,15 +118,19 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float | None]:
 
 
 def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
-    """First quartile, median and third quartile, interpolated as numpy's default percentile.
+    """First quartile, median and third quartile, as pytest-benchmark's ``Stats`` defines them.
 
-    >>> quartiles([1.0, 2.0, 3.0, 4.0, 5.0])
-    (2.0, 3.0, 4.0)
+    The project's one definition (timing metadata uses ``Stats`` itself):
+    Wikipedia's method 2 (medians of the halves) for an even count, method 3
+    for an odd one.
+
+    >>> quartiles([1.0, 2.0, 3.0, 4.0]), quartiles([1.0, 2.0, 3.0, 4.0, 5.0])
+    ((1.5, 2.5, 3.5), (1.75, 3.0, 4.25))
     """
-    if len(values) == 1:
-        return values[0], values[0], values[0]
-    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
-    return q1, median, q3
+    stats = Stats()  # type: ignore[no-untyped-call]
+    for value in values:
+        stats.update(value)  # type: ignore[no-untyped-call]
+    return float(stats.q1), float(stats.median), float(stats.q3)
 
 
 def centre(values: Sequence[float], kind: MetricKind) -> float:
@@ -160,7 +180,7 @@ def summarize(values: Sequence[float], kind: MetricKind) -> Summary | None:
 
     >>> s = summarize([10.0, 11.0, 12.0, 30.0], "time")
     >>> s.centre, s.low, s.high
-    (11.5, 10.75, 16.5)
+    (11.5, 10.5, 21.0)
     """
     if not values:
         return None
@@ -214,71 +234,20 @@ def format_p(p: float) -> str:
     return f"p = {p:#.2g}" if p < 0.1 else f"p = {p:.2f}"
 
 
-def _ranks(a: Sequence[float], b: Sequence[float]) -> tuple[float, list[int]]:
-    """The rank sum of ``a`` in ``a + b`` (ties get their average rank) and the tie group sizes."""
-    combined = sorted([(v, 0) for v in a] + [(v, 1) for v in b])
-    rank_sum = 0.0
-    ties = []
-    start = 0
-    while start < len(combined):
-        end = start
-        while end + 1 < len(combined) and combined[end + 1][0] == combined[start][0]:
-            end += 1
-        average = (start + end) / 2 + 1
-        rank_sum += average * sum(1 for _, side in combined[start : end + 1] if side == 0)
-        ties.append(end - start + 1)
-        start = end + 1
-    return rank_sum, ties
-
-
-@cache
-def u_distribution(m: int, n: int) -> tuple[int, ...]:
-    """How many of the C(m+n, m) orderings give U = 0, 1, ..., m·n (no ties).
-
-    The coefficients of the Gaussian binomial [m+n, m]_q, built as the product
-    of (1 - q^(n+i)) / (1 - q^i) for i = 1..m, truncated at degree m·n.
-
-    >>> u_distribution(2, 2)
-    (1, 1, 2, 1, 1)
-    """
-    m, n = min(m, n), max(m, n)
-    size = m * n + 1
-    counts = [1] + [0] * (size - 1)
-    for i in range(1, m + 1):
-        step = n + i
-        for u in range(size - 1, step - 1, -1):
-            counts[u] -= counts[u - step]
-        for u in range(i, size):
-            counts[u] += counts[u - i]
-    return tuple(counts)
-
-
 def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
-    """Two-sided p-value of the Mann–Whitney U test, as ``scipy.stats.mannwhitneyu`` computes it.
+    """Two-sided p-value of the Mann–Whitney U test: ``scipy.stats.mannwhitneyu``, method auto.
 
-    Exact when either sample has at most 8 values and there are no ties; else
-    the normal approximation with tie correction and continuity correction.
+    SciPy is imported here, on the first comparison with enough values for a
+    test, not when the report loads. Two samples of one and the same constant
+    differ in nothing: SciPy's 0/0 becomes p = 1.
 
     >>> round(mann_whitney_p([1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]), 4)
     0.0286
     """
-    n1, n2 = len(a), len(b)
-    rank_sum, ties = _ranks(a, b)
-    u1 = rank_sum - n1 * (n1 + 1) / 2
-    u = max(u1, n1 * n2 - u1)
-    has_ties = any(t > 1 for t in ties)
-    if (n1 <= 8 or n2 <= 8) and not has_ties:
-        counts = u_distribution(n1, n2)
-        p = 2 * sum(counts[round(u) :]) / math.comb(n1 + n2, n1)
-    else:
-        n = n1 + n2
-        tie_term = sum(t**3 - t for t in ties)
-        sd = math.sqrt(n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1))))
-        if sd == 0:
-            return 1.0
-        z = (u - n1 * n2 / 2 - 0.5) / sd
-        p = math.erfc(z / math.sqrt(2))
-    return min(1.0, max(0.0, p))
+    from scipy.stats import mannwhitneyu
+
+    p = float(mannwhitneyu(a, b, alternative="two-sided", method="auto").pvalue)
+    return 1.0 if math.isnan(p) else p
 
 
 def mann_whitney(a: Sequence[float], b: Sequence[float]) -> Significance:

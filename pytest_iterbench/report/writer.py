@@ -17,7 +17,6 @@ True
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -42,7 +41,6 @@ __all__ = [
     "code_span",
     "escape_cell",
     "format_value",
-    "latest_by_pair",
     "render_report",
     "write_report",
     "write_reports",
@@ -52,30 +50,6 @@ REPORT_PATH = Path("reports") / "comparison_report.md"
 HTML_PATH = Path("reports") / "comparison_report.html"
 STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 PLOTS_ELSEWHERE = "The plots are in the workspace's reports folder, beside the HTML report."
-
-
-def _instant(record: dict[str, Any]) -> dt.datetime:
-    """When a record was taken, as an aware datetime (offsets honoured; unparsable: earliest)."""
-    try:
-        moment = dt.datetime.fromisoformat(str(record.get("executed_at", "")))
-    except ValueError:
-        return dt.datetime.min.replace(tzinfo=dt.UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def latest_by_pair(
-    records: Iterable[dict[str, Any]], run_id: str
-) -> dict[tuple[str, str], dict[str, Any]]:
-    """The latest record of each (iteration, metric) of ``run_id`` (file order breaks ties)."""
-    latest: dict[tuple[str, str], tuple[dt.datetime, dict[str, Any]]] = {}
-    for record in records:
-        if record.get("run_id") != run_id:
-            continue
-        key = (record["iteration_id"], record["metric_id"])
-        moment = _instant(record)
-        if key not in latest or moment >= latest[key][0]:
-            latest[key] = (moment, record)
-    return {key: record for key, (_, record) in latest.items()}
 
 
 def render_report(

@@ -71,6 +71,7 @@ class ResultRecord:
     config_hash: str | None = None
     repeat: int = 0
     seed: int | None = None
+    metric_type: str | None = None
     record_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def to_json(self) -> dict[str, Any]:
@@ -82,6 +83,7 @@ class ResultRecord:
             "metric_id": self.metric_id,
             "value": _json_number(self.value),
             "unit": self.unit,
+            "metric_type": self.metric_type,
             "status": self.status,
             "reason": self.reason,
             "executed_at": self.executed_at,
@@ -122,6 +124,7 @@ class ResultRecord:
             config_hash=data.get("config_hash"),
             repeat=int(data.get("repeat") or 0),
             seed=data.get("seed"),
+            metric_type=data.get("metric_type"),
             record_id=data.get("record_id")
             or f"legacy-{data.get('executed_at', '')}-{data['run_id']}-{data['iteration_id']}-{data['metric_id']}",
         )
