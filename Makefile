@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 ## Run the example workspace's benchmark end to end: results.json + reports/.
 run: $(STAMP)
-	$(BIN)/pytest --iterbench run-002 -n auto
+	$(BIN)/pytest --iterbench run-002 -n auto --iterbench-plots
 
 ## Lint, then the project's own tests on two workers, slow end-to-end checks included.
 test: lint

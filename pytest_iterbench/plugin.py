@@ -77,6 +77,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=True,
         help="under xdist, let timing measurements run while other items run (faster, noisier; recorded as exclusive_timing: false)",
     )
+    group.addoption(
+        "--iterbench-plots",
+        dest="iterbench_plots",
+        action="store_true",
+        default=None,
+        help="draw the report's plots at the end of the session (default: ini iterbench_plots, else off; figures whose data did not change are reused)",
+    )
+    parser.addini(
+        "iterbench_plots",
+        "draw the report's plots at the end of each session (default false)",
+        type="bool",
+        default=False,
+    )
     parser.addini(
         "iterbench_dir",
         "workspace folder, relative to the ini file (default: rootdir)",
@@ -138,6 +151,7 @@ def _settings(config: pytest.Config, run_id: str, workspace: Workspace) -> Sessi
         exclusive=bool(config.getoption("iterbench_exclusive")),
         compare=config.getoption("iterbench_compare"),
         threads=str(config.getini("iterbench_threads")),
+        plots=bool(config.getoption("iterbench_plots") or config.getini("iterbench_plots")),
         git_commit=workerinput.get("iterbench_git_commit")
         if workerinput
         else git_commit(workspace.root),

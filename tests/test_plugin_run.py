@@ -278,3 +278,33 @@ def test_repeats_with_seeds_execute_once_per_repeat_and_record_each(workspace, p
     assert len({r["value"] for r in v1.values()}) > 1, "different seeds, different predictions"
     assert executions(workspace, "v1") == 3
     assert executions(workspace, "v2") == 2
+
+
+IMPORT_PROBE = """
+import sys
+from pathlib import Path
+
+def pytest_unconfigure(config):
+    heavy = sorted(m for m in ("matplotlib",) if m in sys.modules)
+    Path("heavy_imports.txt").write_text(",".join(heavy))
+"""
+
+
+@pytest.mark.slow
+def test_plots_are_drawn_only_when_asked_and_matplotlib_is_not_imported_otherwise(
+    two_iterations, pytester
+):
+    pytester.makeconftest(IMPORT_PROBE)
+    plots = two_iterations.root / "reports" / "plots"
+    result = pytester.runpytest_subprocess("--iterbench", "run-001", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=6)
+    assert (two_iterations.root / "reports" / "comparison_report.md").is_file()
+    assert not plots.exists()
+    assert (pytester.path / "heavy_imports.txt").read_text() == ""
+    result = pytester.runpytest_subprocess(
+        "--iterbench", "run-001", "-p", "no:cacheprovider", "--iterbench-plots"
+    )
+    result.assert_outcomes(passed=6)
+    pictures = sorted(p.name.rsplit("-", 1)[0] for p in plots.rglob("*.png"))
+    assert pictures == ["qualities"]
+    assert "matplotlib" in (pytester.path / "heavy_imports.txt").read_text()

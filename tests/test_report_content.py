@@ -363,12 +363,12 @@ def test_write_reports_writes_markdown_plots_and_html(written):
     root, paths, _ = written
     reports = root / "reports"
     names = [p.relative_to(reports).as_posix() for p in paths]
-    assert names == [
-        "plots/run-007/metric-accuracy.png",
-        "plots/run-007/metric-f1_macro.png",
-        "plots/run-007/metric-custom_score.png",
-        "plots/run-007/metric-exec_time.png",
-        "plots/run-007/metric-peak_memory.png",
+    # One figure per metric family (qualities, times, memories), then the trade-off,
+    # each named by the hash of what it shows.
+    assert [re.sub(r"-[0-9a-f]{16}\.png$", ".png", name) for name in names] == [
+        "plots/run-007/qualities.png",
+        "plots/run-007/times.png",
+        "plots/run-007/memories.png",
         "plots/run-007/tradeoff.png",
         "comparison_report.md",
         "comparison_report.html",
@@ -386,9 +386,12 @@ def test_the_markdown_links_every_plot_by_a_relative_path(written):
         p.relative_to(root / "reports").as_posix() for p in paths if p.suffix == ".png"
     )
     assert all((root / "reports" / link).is_file() for link in links)
+    assert re.search(
+        r"!\[accuracy against exec\\_time, Pareto front marked\]\(plots/run-007/tradeoff-[0-9a-f]{16}\.png\)",
+        markdown,
+    )
     assert (
-        "![accuracy against exec\\_time, Pareto front marked](plots/run-007/tradeoff.png)"
-        in markdown
+        "![accuracy, f1\\_macro, custom\\_score per iteration](plots/run-007/qualities-" in markdown
     )
     assert_markdown_clean(markdown)
 
@@ -396,7 +399,7 @@ def test_the_markdown_links_every_plot_by_a_relative_path(written):
 def test_the_html_is_self_contained(written):
     root, _, _ = written
     html = (root / "reports" / "comparison_report.html").read_text(encoding="utf-8")
-    assert html.count('src="data:image/png;base64,') == 6
+    assert html.count('src="data:image/png;base64,') == 4
     assert "plots/" not in html
     assert "http://" not in html
     assert "https://" not in html
@@ -422,13 +425,41 @@ def test_stale_plots_are_removed_and_without_matplotlib_the_report_says_so(tmp_p
     (plots / "metric-gone.png").write_bytes(b"old")
     write_reports(tmp_path, known_records(), RUN, html=False)
     assert not (plots / "metric-gone.png").exists()
+    fresh = tmp_path / "fresh"
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    paths = write_reports(tmp_path, known_records(), RUN, html=False)
+    paths = write_reports(fresh, known_records(), RUN, html=False)
     assert [p.name for p in paths] == ["comparison_report.md"]
     markdown = paths[0].read_text(encoding="utf-8")
     assert "Plots skipped: matplotlib is not installed." in markdown
     assert "![" not in markdown
     assert_markdown_clean(markdown)
+
+
+def test_unchanged_figures_are_reused_without_drawing(tmp_path, monkeypatch):
+    first = write_reports(tmp_path, known_records(), RUN, html=False)
+    pictures = {p: p.stat().st_mtime_ns for p in first if p.suffix == ".png"}
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # drawing anything would fail now
+    again = write_reports(tmp_path, known_records(), RUN, html=False)
+    assert [p for p in again if p.suffix == ".png"] == list(pictures)
+    assert {p: p.stat().st_mtime_ns for p in pictures} == pictures
+    assert "Plots skipped" not in again[-1].read_text(encoding="utf-8")
+
+
+def test_a_changed_family_is_redrawn_and_the_others_are_reused(tmp_path):
+    first = [
+        p for p in write_reports(tmp_path, known_records(), RUN, html=False) if p.suffix == ".png"
+    ]
+    changed = [
+        {**r, "value": r["value"] * 2}
+        if r["metric_id"] == "peak_memory" and r["value"] is not None
+        else r
+        for r in known_records()
+    ]
+    second = [p for p in write_reports(tmp_path, changed, RUN, html=False) if p.suffix == ".png"]
+    renamed = {a.name.split("-")[0] for a, b in zip(first, second, strict=True) if a != b}
+    assert renamed == {"memories"}  # doubling every memory moves no iteration off the front
+    assert all(p.exists() for p in second)
+    assert not any(p.exists() for p in set(first) - set(second))  # stale pictures removed
 
 
 def test_no_plots_no_html_and_no_summary_when_asked(tmp_path, monkeypatch):

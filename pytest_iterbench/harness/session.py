@@ -52,6 +52,7 @@ class SessionSettings:
     exclusive: bool = True
     threads: str = "auto"
     compare: str | None = None
+    plots: bool = False
 
 
 @dataclass
@@ -309,6 +310,7 @@ class IterbenchSession:
                 iteration_order=self.run.iteration_ids,
                 metric_order=self.run.metric_ids,
                 session_id=self.settings.session_id,
+                plots=self.settings.plots,
             )
             self._gate(session, records)
         except IterbenchError as exc:

@@ -1,12 +1,19 @@
 """Plots of the report, for what people would rather see than read: PNG files under ``reports/``.
 
-Per metric, the iterations with every value as a dot and the interval the
-report gives (95% CI of the mean for a quality, interquartile range for a time
-or a memory) as a bar; and quality against time (or memory), with the
-iterations on the Pareto front filled and the front of those two axes drawn.
+Per metric *family* (the qualities, the times, the memories; at most
+:data:`PANELS_PER_FIGURE` metrics a figure), one panel per metric with the
+iterations' values as dots and the interval the report gives (95% CI of the
+mean for a quality, interquartile range for a time or a memory) as a bar; and
+quality against time (or memory), with the iterations on the Pareto front
+filled and the front of those two axes drawn.
+
+Plots are content-addressed: each figure is first described as plain data (a
+:class:`PlotSpec`), and its file is named after the hash of that data. A
+figure whose data did not change since the last report is reused as it is:
+matplotlib is not even imported. Files of figures no longer shown are removed.
 
 matplotlib draws through its Agg canvas on ``Figure`` objects: no pyplot, no
-global figure state, no window, nothing shown. It is imported on first use, so
+global figure state, no window, nothing shown. It is imported only to draw, so
 an installation without it still writes the Markdown report (:func:`draw_plots`
 raises ``ImportError``, and the report says the plots were skipped).
 """
@@ -14,12 +21,14 @@ raises ``ImportError``, and the report says the plots were skipped).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_iterbench.report.comparison import Cell, Comparison, MetricInfo
+from pytest_iterbench.report.comparison import Comparison, MetricInfo
 from pytest_iterbench.report.pareto import Axis, staircase
 from pytest_iterbench.report.sections import PlotLink
 
@@ -32,6 +41,11 @@ WIDTH = 7.0
 #: Height per iteration in inches; figures grow with the run, up to MAX_HEIGHT.
 ROW_HEIGHT = 0.32
 MAX_HEIGHT = 40.0
+#: Most metric panels in one figure; a larger family is split over several figures.
+PANELS_PER_FIGURE = 4
+#: Bumped whenever the drawing code changes, so that old pictures are redrawn.
+STYLE_VERSION = 2
+FAMILIES = (("quality", "qualities"), ("time", "times"), ("memory", "memories"))
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,23 @@ class PlotFile(PlotLink):
     """A plot written to ``path``; its link is relative to the report's folder."""
 
     path: Path = Path()
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    """Everything one figure shows, as plain data: its hash names the file."""
+
+    stem: str
+    alt: str
+    metric_ids: tuple[str, ...]
+    content: dict[str, Any]
+
+    def digest(self) -> str:
+        text = json.dumps([STYLE_VERSION, self.content], sort_keys=True, allow_nan=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def file_name(self) -> str:
+        return f"{self.stem}-{self.digest()}.png"
 
 
 def file_stem(name: str) -> str:
@@ -53,25 +84,96 @@ def file_stem(name: str) -> str:
     return f"{safe[:60]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
+def plot_specs(comparison: Comparison) -> list[PlotSpec]:
+    """The figures the report of ``comparison`` shows: metric families, then the trade-off."""
+    specs = list(_family_specs(comparison))
+    tradeoff = _tradeoff_spec(comparison)
+    return specs + ([tradeoff] if tradeoff is not None else [])
+
+
 def draw_plots(comparison: Comparison, reports_dir: Path) -> list[PlotFile]:
-    """Draw the run's plots into ``reports_dir/plots/<run>/``; remove that folder's stale PNGs."""
+    """Write the run's figures into ``reports_dir/plots/<run>/``, drawing only the changed ones.
+
+    A figure whose file (named by the hash of its data) exists is reused; PNG
+    files of the folder that no figure names any more are removed.
+    """
+    folder = reports_dir / PLOTS_DIR / file_stem(comparison.run_id)
+    specs = plot_specs(comparison)
+    missing = [spec for spec in specs if not (folder / spec.file_name()).is_file()]
+    if missing:
+        folder.mkdir(parents=True, exist_ok=True)
+        _draw_all(missing, folder)
+    files = [
+        PlotFile(
+            (folder / spec.file_name()).relative_to(reports_dir).as_posix(),
+            spec.alt,
+            spec.metric_ids,
+            folder / spec.file_name(),
+        )
+        for spec in specs
+    ]
+    keep = {f.path for f in files}
+    for stale in folder.glob("*.png") if folder.is_dir() else ():
+        if stale not in keep:
+            stale.unlink(missing_ok=True)
+    return files
+
+
+def _draw_all(specs: Sequence[PlotSpec], folder: Path) -> None:
     import matplotlib
 
-    folder = reports_dir / PLOTS_DIR / file_stem(comparison.run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    files: list[PlotFile] = []
     # Names are text, never TeX: a "$" in an iteration id must not start mathtext.
     with matplotlib.rc_context({"text.parse_math": False, "font.size": 9, "axes.titlesize": 10}):
-        for metric in comparison.metrics:
-            plotted = _metric_plot(comparison, metric, folder, reports_dir)
-            files += [plotted] if plotted is not None else []
-        tradeoff = _tradeoff_plot(comparison, folder, reports_dir)
-        files += [tradeoff] if tradeoff is not None else []
-    keep = {f.path for f in files}
-    for stale in folder.glob("*.png"):
-        if stale not in keep:
-            stale.unlink()
-    return files
+        for spec in specs:
+            figure = _draw_tradeoff(spec) if not spec.metric_ids else _draw_family(spec)
+            path = folder / spec.file_name()
+            partial = path.with_name(f".{path.name}.partial")
+            figure.savefig(partial, format="png", metadata={"Software": None})
+            partial.replace(path)  # a reader never sees half a picture
+
+
+# -- metric families --------------------------------------------------------------------------
+
+
+def _chunks(metrics: Sequence[MetricInfo]) -> Iterator[Sequence[MetricInfo]]:
+    for start in range(0, len(metrics), PANELS_PER_FIGURE):
+        yield metrics[start : start + PANELS_PER_FIGURE]
+
+
+def _family_specs(comparison: Comparison) -> Iterator[PlotSpec]:
+    for kind, plural in FAMILIES:
+        members = [m for m in comparison.metrics if m.kind == kind and _panel(comparison, m)]
+        chunks = list(_chunks(members))
+        for number, chunk in enumerate(chunks, start=1):
+            stem = plural if len(chunks) == 1 else f"{plural}-{number}"
+            ids = tuple(m.metric_id for m in chunk)
+            content = {
+                "iterations": list(comparison.iterations),
+                "panels": [_panel(comparison, m) for m in chunk],
+            }
+            yield PlotSpec(stem, f"{', '.join(ids)} per iteration", ids, content)
+
+
+def _panel(comparison: Comparison, metric: MetricInfo) -> dict[str, Any] | None:
+    """One metric's panel as data: per iteration row, its values, centre and interval."""
+    best = comparison.best[metric.metric_id]
+    rows = []
+    for k, iteration in enumerate(comparison.iterations):
+        cell = comparison.cells.get((iteration, metric.metric_id))
+        if cell is None or cell.summary is None:
+            continue
+        s = cell.summary
+        rows.append([k, list(cell.sample.values), s.centre, s.low, s.high, iteration in best])
+    if not rows:
+        return None
+    direction = (
+        ""
+        if metric.higher_is_better is None
+        else f"; {'higher' if metric.higher_is_better else 'lower'} is better"
+    )
+    statistic = "mean, 95% CI" if metric.kind == "quality" else "median, IQR"
+    title = f"{metric.metric_id}: {statistic} (red: best{direction})"
+    return {"label": metric.label, "title": title, "rows": rows}
 
 
 def _figure(height: float, label_chars: int = 8) -> Figure:
@@ -87,15 +189,10 @@ def _figure(height: float, label_chars: int = 8) -> Figure:
     figure = Figure(figsize=(WIDTH, height), dpi=DPI)
     FigureCanvasAgg(figure)
     left = min(0.5, (0.35 + 0.065 * label_chars) / WIDTH)
-    figure.subplots_adjust(left=left, right=0.97, bottom=0.5 / height, top=1 - 0.35 / height)
+    figure.subplots_adjust(
+        left=left, right=0.97, bottom=0.5 / height, top=1 - 0.35 / height, hspace=0.6
+    )
     return figure
-
-
-def _save(
-    figure: Figure, path: Path, reports_dir: Path, alt: str, metric_id: str | None
-) -> PlotFile:
-    figure.savefig(path, format="png", metadata={"Software": None})
-    return PlotFile(path.relative_to(reports_dir).as_posix(), alt, metric_id, path)
 
 
 def _jitter(count: int) -> list[float]:
@@ -103,59 +200,50 @@ def _jitter(count: int) -> list[float]:
     return [((k % 7) - 3) * 0.05 for k in range(count)]
 
 
-def _metric_plot(
-    comparison: Comparison, metric: MetricInfo, folder: Path, reports_dir: Path
-) -> PlotFile | None:
-    rows = [
-        (k, iteration, cell)
-        for k, iteration in enumerate(comparison.iterations)
-        if (cell := comparison.cells.get((iteration, metric.metric_id))) is not None
-        and cell.summary is not None
-    ]
-    if not rows:
-        return None
-    longest = max(len(i) for i in comparison.iterations)
-    figure = _figure(1.2 + ROW_HEIGHT * len(comparison.iterations), longest)
-    axes = figure.add_subplot()
+def _draw_family(spec: PlotSpec) -> Figure:
+    iterations: list[str] = spec.content["iterations"]
+    panels: list[dict[str, Any]] = spec.content["panels"]
+    per_panel = 1.2 + ROW_HEIGHT * len(iterations)
+    figure = _figure(per_panel * len(panels), max(len(i) for i in iterations))
+    for position, panel in enumerate(panels, start=1):
+        axes = figure.add_subplot(len(panels), 1, position)
+        _draw_panel(axes, panel, iterations)
+    return figure
+
+
+def _draw_panel(axes: Any, panel: dict[str, Any], iterations: list[str]) -> None:
     dots_x: list[float] = []
     dots_y: list[float] = []
-    for k, _, cell in rows:
-        dots_x += cell.sample.values
-        dots_y += [k + offset for offset in _jitter(len(cell.sample.values))]
+    for k, values, *_ in panel["rows"]:
+        dots_x += values
+        dots_y += [k + offset for offset in _jitter(len(values))]
     axes.scatter(dots_x, dots_y, s=10, alpha=0.45, color="C0", linewidths=0)
-    best = comparison.best[metric.metric_id]
     for is_best in (False, True):
-        _intervals(axes, [(k, c) for k, i, c in rows if (i in best) == is_best], is_best)
-    axes.set_yticks(range(len(comparison.iterations)), labels=list(comparison.iterations))
-    axes.set_ylim(len(comparison.iterations) - 0.5, -0.5)
-    axes.set_xlabel(metric.label)
+        _intervals(axes, [row for row in panel["rows"] if row[5] == is_best], is_best)
+    axes.set_yticks(range(len(iterations)), labels=iterations)
+    axes.set_ylim(len(iterations) - 0.5, -0.5)
+    axes.set_xlabel(panel["label"])
     axes.grid(axis="x", alpha=0.3)
-    direction = (
-        ""
-        if metric.higher_is_better is None
-        else f"; {'higher' if metric.higher_is_better else 'lower'} is better"
-    )
-    statistic = "mean, 95% CI" if metric.kind == "quality" else "median, IQR"
-    axes.set_title(f"{metric.metric_id}: {statistic} (red: best{direction})")
-    path = folder / f"metric-{file_stem(metric.metric_id)}.png"
-    return _save(figure, path, reports_dir, f"{metric.metric_id} per iteration", metric.metric_id)
+    axes.set_title(panel["title"])
 
 
-def _intervals(axes: Any, rows: list[tuple[int, Cell]], is_best: bool) -> None:
+def _intervals(axes: Any, rows: list[list[Any]], is_best: bool) -> None:
     """Centres as diamonds with their interval as a bar; red for the best, orange otherwise."""
-    summaries = [(k, c.summary) for k, c in rows if c.summary is not None]
-    if not summaries:
+    if not rows:
         return
     axes.errorbar(
-        [s.centre for _, s in summaries],
-        [k for k, _ in summaries],
-        xerr=[[s.centre - s.low for _, s in summaries], [s.high - s.centre for _, s in summaries]],
+        [centre for _, _, centre, _, _, _ in rows],
+        [k for k, *_ in rows],
+        xerr=[[c - low for _, _, c, low, _, _ in rows], [high - c for _, _, c, _, high, _ in rows]],
         fmt="D",
         linestyle="none",
         color="C3" if is_best else "C1",
         capsize=3,
         markersize=5,
     )
+
+
+# -- the trade-off ----------------------------------------------------------------------------
 
 
 def _tradeoff_axes(comparison: Comparison) -> tuple[Axis, Axis] | None:
@@ -171,7 +259,7 @@ def _tradeoff_axes(comparison: Comparison) -> tuple[Axis, Axis] | None:
     return (cost[0], quality[0]) if quality and cost else None
 
 
-def _tradeoff_plot(comparison: Comparison, folder: Path, reports_dir: Path) -> PlotFile | None:
+def _tradeoff_spec(comparison: Comparison) -> PlotSpec | None:
     chosen = _tradeoff_axes(comparison)
     if chosen is None or comparison.pareto is None:
         return None
@@ -184,21 +272,32 @@ def _tradeoff_plot(comparison: Comparison, folder: Path, reports_dir: Path) -> P
             points[iteration] = (x.centre, y.centre)
     if len(points) < 2:
         return None
+    corners = staircase(list(points.values()), (cost, quality))
+    content = {
+        "points": points,
+        "members": sorted(set(comparison.pareto.members) & set(points)),
+        "corners": corners,
+        "x_label": f"{comparison.metric(cost.metric_id).label}, {cost.arrow} is better",
+        "y_label": f"{comparison.metric(quality.metric_id).label}, {quality.arrow} is better",
+    }
+    alt = f"{quality.metric_id} against {cost.metric_id}, Pareto front marked"
+    return PlotSpec("tradeoff", alt, (), content)
+
+
+def _draw_tradeoff(spec: PlotSpec) -> Figure:
+    content = spec.content
     figure = _figure(4.5, 6)
     axes = figure.add_subplot()
-    members = set(comparison.pareto.members)
-    _scatter_points(axes, points, members)
-    corners = staircase(list(points.values()), (cost, quality))
+    points = {name: (float(x), float(y)) for name, (x, y) in content["points"].items()}
+    _scatter_points(axes, points, set(content["members"]))
+    corners = content["corners"]
     axes.plot([c[0] for c in corners], [c[1] for c in corners], "--", color="C2", linewidth=1)
-    x_info = comparison.metric(cost.metric_id)
-    y_info = comparison.metric(quality.metric_id)
-    axes.set_xlabel(f"{x_info.label}, {cost.arrow} is better")
-    axes.set_ylabel(f"{y_info.label}, {quality.arrow} is better")
+    axes.set_xlabel(content["x_label"])
+    axes.set_ylabel(content["y_label"])
     axes.set_title("Filled: on the Pareto front (all axes); dashed: the front of these two")
     axes.grid(alpha=0.3)
     axes.margins(0.12)
-    alt = f"{quality.metric_id} against {cost.metric_id}, Pareto front marked"
-    return _save(figure, folder / "tradeoff.png", reports_dir, alt, None)
+    return figure
 
 
 def _scatter_points(axes: Any, points: dict[str, tuple[float, float]], members: set[str]) -> None:

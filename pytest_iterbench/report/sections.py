@@ -46,11 +46,14 @@ from pytest_iterbench.report.statistics import ALPHA, MIN_N
 
 @dataclass(frozen=True)
 class PlotLink:
-    """A picture to show: its path relative to the report, its alt text, and its metric (None: trade-off)."""
+    """A picture to show: its path relative to the report, its alt text, and the metrics it shows.
+
+    A figure of metric panels names its metrics; the trade-off plot names none.
+    """
 
     relative: str
     alt: str
-    metric_id: str | None
+    metric_ids: tuple[str, ...]
 
 
 def build_document(
@@ -71,7 +74,7 @@ def build_document(
     document.add(*_results(comparison))
     document.add(*_plots(plots, plot_note))
     document.add(*_changes(comparison))
-    document.add(*_trade_offs(comparison, [p for p in plots if p.metric_id is None]))
+    document.add(*_trade_offs(comparison, [p for p in plots if not p.metric_ids]))
     document.add(*_history(comparison))
     document.add(*_lineage(comparison))
     document.add(*_problems(comparison))
@@ -197,7 +200,7 @@ def _results(comparison: Comparison) -> list[Block]:
 
 
 def _plots(plots: Sequence[PlotLink], note: str | None) -> list[Block]:
-    metric_plots = [p for p in plots if p.metric_id is not None]
+    metric_plots = [p for p in plots if p.metric_ids]
     if not metric_plots and note is None:
         return []
     blocks: list[Block] = [_h2("Plots")]

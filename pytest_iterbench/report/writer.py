@@ -98,8 +98,9 @@ def write_reports(
     """Write the report of ``run_id`` under ``reports/`` and return every path written.
 
     Writes ``reports/comparison_report.md``; with ``plots``, PNG files under
-    ``reports/plots/<run>/`` (matplotlib, Agg backend; skipped with a note in the
-    report when matplotlib is not installed); with ``html``,
+    ``reports/plots/<run>/``, one per metric family and the trade-off, named by
+    the hash of what they show and drawn only when that changed (matplotlib, Agg
+    backend; skipped with a note in the report when matplotlib is not installed); with ``html``,
     ``reports/comparison_report.html`` with the plots inlined. When the
     ``GITHUB_STEP_SUMMARY`` environment variable names a file, the Markdown
     (without the plots, which a job summary cannot load) is appended to it.
@@ -108,7 +109,7 @@ def write_reports(
 
     >>> paths = write_reports(Path(tmp), records, "run-001", session_id=session)  # doctest: +SKIP
     >>> [p.name for p in paths]  # doctest: +SKIP
-    ['metric-accuracy.png', 'tradeoff.png', 'comparison_report.md', 'comparison_report.html']
+    ['qualities-3f0c….png', 'tradeoff-9a1e….png', 'comparison_report.md', 'comparison_report.html']
     """
     comparison = compare_run(
         records,
