@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -21,12 +22,19 @@ SpanStyle = Literal["text", "code", "bold", "link"]
 Align = Literal["left", "right"]
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
+_BARE_WWW = re.compile(r"\bwww\.")
+_WHITESPACE = re.compile(r"\s+")
+_SPACE_RUNS = re.compile(" {2,}")
+#: Text made only of these needs no escaping (the common case: numbers, ids, words).
+_PLAIN = frozenset(string.ascii_letters + string.digits + " .,;:-+=()%±×/'\"")
 
 
 def _escape_run(text: str) -> str:
     """Escape Markdown syntax and defuse bare URLs in text already on one line."""
+    if _PLAIN.issuperset(text) and "://" not in text and "www." not in text:
+        return text
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return re.sub(r"\bwww\.", r"www\\.", text.replace("://", "\\://"))
+    return _BARE_WWW.sub(r"www\\.", text.replace("://", "\\://"))
 
 
 def escape_cell(text: str) -> str:
@@ -206,7 +214,7 @@ class Document:
 
 
 def _span_markdown(span: Span) -> str:
-    flat = re.sub(r"\s+", " ", span.text)
+    flat = _WHITESPACE.sub(" ", span.text)
     if span.style == "code":
         return code_span(flat.strip())
     if span.style == "bold":
@@ -220,7 +228,7 @@ def _span_markdown(span: Span) -> str:
 
 def inline_markdown(content: Sequence[Span]) -> str:
     """Spans as one line of Markdown, without leading or trailing spaces."""
-    return re.sub(" {2,}", " ", "".join(_span_markdown(s) for s in content)).strip()
+    return _SPACE_RUNS.sub(" ", "".join(_span_markdown(s) for s in content)).strip()
 
 
 def url_path(path: str) -> str:
