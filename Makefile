@@ -28,7 +28,7 @@ test: lint
 test-serial: $(STAMP)
 	$(BIN)/pytest -q
 
-LINTED := pytest_iterbench tests benchmarks iterations metrics
+LINTED := pytest_iterbench tests benchmarks iterations metrics conftest.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def example(pytester):
-    for name in ("iterations.json", "metrics.json", "runs.json"):
+    for name in ("iterations.json", "metrics.json", "runs.json", "conftest.py"):
         shutil.copy(REPO / name, pytester.path / name)
     for folder in ("iterations", "metrics"):
         shutil.copytree(
