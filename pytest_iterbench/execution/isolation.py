@@ -6,6 +6,18 @@ execution. The parent enforces the timeout (it kills the child's whole process
 group) and reads back the child's pickled result; the memory limit is applied
 inside the child. Crashes, exits and signals become ``RawOutcome`` values,
 never exceptions, so the session carries on.
+
+Why not ``multiprocessing``'s forkserver with ``set_forkserver_preload``, which
+also forks children from a warm server: the harness needs, per child, its own
+process group (so a timeout kills the iteration's grandchildren too), its
+stdout and stderr redirected to a log file at the file-descriptor level (C
+extensions print there), ``RLIMIT_AS`` set before the entry point runs, the
+peak RSS of the child alone (``ru_maxrss`` read in the child, which Linux resets
+at fork), and a death by signal or ``os._exit`` told apart from an exception.
+A forkserver child is a ``multiprocessing`` worker whose result comes back
+over a pipe that dies with it, and its preload imports the harness's parent
+modules (pytest included) into the server; ``template_process.py`` imports the
+standard library only, plus what the iterations import.
 """
 
 from __future__ import annotations
