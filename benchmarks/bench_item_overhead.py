@@ -5,7 +5,10 @@ Four kinds of session run as subprocesses, each in a fresh copy of its folder:
 - plain-100 / plain-1000: a test file with ``@pytest.mark.parametrize("i", range(N))``
   calling a trivial function (the baseline);
 - harness-100 / harness-1000: ``pytest --iterbench bench`` on a workspace of 10
-  trivial iterations × 10 or 100 trivial metric classes.
+  trivial iterations × 10 or 100 trivial metric classes;
+- wide-40 / wide-400: one trivial iteration × 40 or 400 trivial metric classes
+  (every item reads the same execution: what is left is the per-item cost of
+  the harness itself).
 
 Two sizes separate the fixed session cost (interpreter, plugins, template start,
 validation, report) from the cost per item: per item = (t_1000 - t_100) / 900,
@@ -41,12 +44,14 @@ from typing import Any
 import figures
 
 SMALL, LARGE = 100, 1000
+WIDE_SMALL, WIDE_LARGE = 40, 400
 ITERATIONS = 10
 RUN_ID = "bench"
 PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
 TIMER = ("-p", "phase_timer")  # `python -m` puts the session's folder on sys.path
 STAMPS_FILE = "phase_stamps.json"
-ORDER = ("plain-100", "harness-100", "plain-1000", "harness-1000")
+ORDER = ("plain-100", "harness-100", "plain-1000", "harness-1000", "wide-40", "wide-400")
+SIZES = {"plain": (SMALL, LARGE), "harness": (SMALL, LARGE), "wide": (WIDE_SMALL, WIDE_LARGE)}
 
 PLAIN_TEST = """
 import pytest
@@ -167,15 +172,15 @@ def build_plain(folder: Path, items: int) -> None:
     (folder / "test_plain.py").write_text(PLAIN_TEST.format(items=items), encoding="utf-8")
 
 
-def build_workspace(folder: Path, items: int) -> None:
-    """10 trivial iterations × ``items / 10`` trivial metric classes in ``bench_metrics.py``."""
+def build_workspace(folder: Path, items: int, iteration_count: int = ITERATIONS) -> None:
+    """``iteration_count`` trivial iterations × ``items / iteration_count`` trivial metric classes."""
     _common_files(folder)
-    metrics = items // ITERATIONS
+    metrics = items // iteration_count
     classes = "".join(METRIC_CLASS.format(n=n) for n in range(metrics))
     header = "from pytest_iterbench import BaseMetric, MetricResult\n"
     (folder / "bench_metrics.py").write_text(header + classes, encoding="utf-8")
     iterations = []
-    for i in range(ITERATIONS):
+    for i in range(iteration_count):
         source = folder / "iterations" / f"it{i}"
         source.mkdir(parents=True)
         (source / "main.py").write_text(textwrap.dedent(TRIVIAL_MAIN), encoding="utf-8")
@@ -203,6 +208,11 @@ def build_workspace(folder: Path, items: int) -> None:
         ("runs.json", "runs", [run]),
     ):
         (folder / name).write_text(json.dumps({key: entries}, indent=2), encoding="utf-8")
+
+
+def build_wide(folder: Path, items: int) -> None:
+    """One trivial iteration × ``items`` trivial metric classes."""
+    build_workspace(folder, items, iteration_count=1)
 
 
 def _require_passed(completed: subprocess.CompletedProcess[str], items: int) -> None:
@@ -245,6 +255,8 @@ VARIANTS = {
         Variant("harness", SMALL, build_workspace, HARNESS_ARGUMENTS, check_workspace),
         Variant("plain", LARGE, build_plain, ("test_plain.py",), check_plain),
         Variant("harness", LARGE, build_workspace, HARNESS_ARGUMENTS, check_workspace),
+        Variant("wide", WIDE_SMALL, build_wide, HARNESS_ARGUMENTS, check_workspace),
+        Variant("wide", WIDE_LARGE, build_wide, HARNESS_ARGUMENTS, check_workspace),
     )
 }
 
@@ -341,9 +353,10 @@ def measure(repeats: int) -> Samples:
 
 def decompose(samples: Samples, kind: str, key: str) -> tuple[list[float], list[float]]:
     """Per-repeat (per-item cost, fixed cost) of measure ``key`` for ``kind``, from its two sizes."""
-    small, large = samples[f"{kind}-{SMALL}"][key], samples[f"{kind}-{LARGE}"][key]
-    per_item = [(b - a) / (LARGE - SMALL) for a, b in zip(small, large, strict=True)]
-    fixed = [a - SMALL * p for a, p in zip(small, per_item, strict=True)]
+    low, high = SIZES[kind]
+    small, large = samples[f"{kind}-{low}"][key], samples[f"{kind}-{high}"][key]
+    per_item = [(b - a) / (high - low) for a, b in zip(small, large, strict=True)]
+    fixed = [a - low * p for a, p in zip(small, per_item, strict=True)]
     return per_item, fixed
 
 
@@ -351,7 +364,9 @@ def cost_model(samples: Samples, key: str) -> dict[str, Any]:
     """Fixed and per-item cost of both kinds for one measure, with per-repeat ratios."""
     per_item_plain, fixed_plain = decompose(samples, "plain", key)
     per_item_harness, fixed_harness = decompose(samples, "harness", key)
+    per_item_wide, fixed_wide = decompose(samples, "wide", key)
     pairs = list(zip(per_item_harness, per_item_plain, strict=True))
+    wide_pairs = list(zip(per_item_wide, per_item_plain, strict=True))
     large = zip(samples[f"harness-{LARGE}"][key], samples[f"plain-{LARGE}"][key], strict=True)
     return {
         "fixed_seconds": {
@@ -363,6 +378,9 @@ def cost_model(samples: Samples, key: str) -> dict[str, Any]:
             "harness": figures.summary(per_item_harness),
         },
         "per_item_ratio_harness_over_plain": figures.summary([h / p for h, p in pairs]),
+        "wide_fixed_seconds": figures.summary(fixed_wide),
+        "wide_per_item_seconds": figures.summary(per_item_wide),
+        "wide_per_item_ratio_over_plain": figures.summary([w / p for w, p in wide_pairs]),
         "per_item_extra_seconds_harness_minus_plain": figures.summary([h - p for h, p in pairs]),
         f"ratio_harness_over_plain_at_{LARGE}": figures.summary([h / p for h, p in large]),
     }
@@ -418,6 +436,12 @@ def cost_table(result: dict[str, Any]) -> str:
                 figures.spread(result["sessions"][f"harness-{LARGE}"][key]),
                 ratio_text(model[f"ratio_harness_over_plain_at_{LARGE}"]),
             ],
+            [
+                f"**per-item cost, 1 iteration × {WIDE_LARGE} metrics ({label})**",
+                figures.spread(model["per_item_seconds"]["plain"]),
+                figures.spread(model["wide_per_item_seconds"]),
+                ratio_text(model["wide_per_item_ratio_over_plain"]),
+            ],
         ]
     return figures.table(["", "plain pytest", "iterbench", "ratio iterbench/plain"], rows)
 
@@ -457,7 +481,7 @@ def render(result: dict[str, Any], repeats: int) -> str:
             f"CPU {figures.spread(cpu_extra)}.",
             "Where the time goes (phases from in-session timestamps):",
             phase_table(result),
-            f"Checked: every harness session exited 0 and wrote {SMALL} or {LARGE} passed records to results.json.",
+            f"Checked: every harness session exited 0 and wrote as many passed records to results.json as it had items ({SMALL}, {LARGE}, {WIDE_SMALL} or {WIDE_LARGE}).",
         ]
     )
 
