@@ -306,8 +306,6 @@ class IterbenchSession:
                 self.controller.store.fold([self.controller.journal.path], fresh=True)
             finally:
                 self.controller.journal.release()
-                self.controller.errors += self.controller.store.warnings
-                self.controller.store.warnings.clear()
             samples = load_run_samples(self.controller.store, self.run.id, self.settings.session_id)
             self.controller.report_paths = write_reports(
                 self.workspace.root,
@@ -321,6 +319,7 @@ class IterbenchSession:
         except IterbenchError as exc:
             self.controller.errors.append(str(exc))
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+        self.controller.errors += dict.fromkeys(self.controller.store.warnings)
         _clean_scratch(self.scratch)
 
     def _gate(self, session: pytest.Session) -> None:
