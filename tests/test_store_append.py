@@ -78,7 +78,9 @@ def test_a_cut_append_is_closed_again_and_the_journal_refills_it(tmp_path, cut):
 
 def test_a_corrupt_middle_is_never_rewritten_and_records_wait_in_the_journal(tmp_path):
     store = ResultsStore(tmp_path)
-    store.path.write_text('{\n  "results": [\n    {"run_id": "run-001", }\n  ]\n}', encoding="utf-8")
+    store.path.write_text(
+        '{\n  "results": [\n    {"run_id": "run-001", }\n  ]\n}', encoding="utf-8"
+    )
     before = store.path.read_bytes()
     orphan = journal(store, "s1", [json.dumps(record(1))])
     with pytest.raises(IterbenchError, match=r"left untouched, and new results stay in"):
@@ -163,7 +165,9 @@ def test_an_orphan_already_folded_is_not_appended_twice(tmp_path):
     assert ids(store) == ["rec-1", "rec-2", "rec-3"]
 
 
-RECOVER = "import sys; from pytest_iterbench.cli import main; sys.exit(main(['recover', sys.argv[1]]))"
+RECOVER = (
+    "import sys; from pytest_iterbench.cli import main; sys.exit(main(['recover', sys.argv[1]]))"
+)
 
 
 def test_eight_recoveries_at_once_over_many_orphans_never_raise(tmp_path):

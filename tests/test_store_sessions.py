@@ -53,7 +53,11 @@ def test_a_poisoned_results_line_blocks_no_session_nor_report(small, pytester, e
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(["*results.json: line 5: not a valid record*skipped*"])
     lines = (small.root / "results.json").read_text().splitlines()
-    assert lines[3:6] == ["    " + json.dumps(old_record(0)) + ",", "    " + poisoned + ",", "    " + missing + ","]
+    assert lines[3:6] == [
+        "    " + json.dumps(old_record(0)) + ",",
+        "    " + poisoned + ",",
+        "    " + missing + ",",
+    ]
     assert sum(1 for line in lines if '"run_id": "run-001"' in line) == 3 + 4
     assert "| v1 |" in small.report()
     assert main(["report", str(small.root), "--run", "run-001"]) == 0
@@ -69,7 +73,7 @@ def test_a_poisoned_journal_line_is_set_aside_and_the_session_goes_on(small, pyt
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines([f"*{orphan}: line 2: not a valid record*"])
     records = small.results()
-    assert [r["record_id"] for r in records][0] == "old-1"
+    assert records[0]["record_id"] == "old-1"
     assert len(records) == 5
     assert (store.journal_dir / "rejected" / orphan.name).read_text() == '{"record_id": "x"}\n'
 
@@ -79,9 +83,7 @@ def test_the_report_judges_the_latest_session_and_counts_history_from_the_index(
     small, pytester, extra
 ):
     history = [
-        json.dumps(
-            old_record(n, session=f"2020010{1 + n // 2}T000000Z-old0000{n}", value=0.1 * n)
-        )
+        json.dumps(old_record(n, session=f"2020010{1 + n // 2}T000000Z-old0000{n}", value=0.1 * n))
         for n in range(6)
     ]
     history += [json.dumps(old_record(100 + n, run="run-other")) for n in range(3)]
@@ -98,7 +100,9 @@ def test_the_report_judges_the_latest_session_and_counts_history_from_the_index(
 
 
 @pytest.mark.parametrize("extra", XDIST)
-def test_an_unwritable_results_file_keeps_the_session_records_in_its_journal(small, pytester, extra):
+def test_an_unwritable_results_file_keeps_the_session_records_in_its_journal(
+    small, pytester, extra
+):
     results = small.root / "results.json"
     results.mkdir()  # a folder where the file should be
     result = pytester.runpytest("--iterbench", "run-001", "-p", "no:cacheprovider", *extra)

@@ -202,7 +202,10 @@ def compare_stored_sessions(
 
 
 def compare_samples(
-    samples: RunSamples, current_session: str, chosen: str | None, tolerances: Mapping[str, Tolerance]
+    samples: RunSamples,
+    current_session: str,
+    chosen: str | None,
+    tolerances: Mapping[str, Tolerance],
 ) -> GateResult:
     """The gate's verdict on two sessions' samples (``chosen`` None: nothing to compare with)."""
     result = GateResult(samples.run_id, current_session, chosen)

@@ -34,7 +34,9 @@ def with_index(store: ResultsStore, read: Callable[[ResultsIndex], T]) -> T:
         try:
             return read(index)
         except StaleIndex as exc:
-            raise IterbenchError(f"{exc}; results.json changed while it was read, run again") from exc
+            raise IterbenchError(
+                f"{exc}; results.json changed while it was read, run again"
+            ) from exc
 
 
 def load_run_samples(store: ResultsStore, run_id: str, session_id: str | None) -> RunSamples:

@@ -156,16 +156,24 @@ class ResultsIndex:
             rows.append(_row(offset, length, line, record))
             end = offset + length
         with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
+            )
             self._db.executemany("INSERT OR REPLACE INTO rejected VALUES (?, ?)", rejected)
             if end > start:
                 last_line = line if not rows else rows[-1][2]
                 self._db.executemany(
                     "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                    [("end", str(end)), ("line", str(last_line - 1)), ("fingerprint", _fingerprint(fd, end))],
+                    [
+                        ("end", str(end)),
+                        ("line", str(last_line - 1)),
+                        ("fingerprint", _fingerprint(fd, end)),
+                    ],
                 )
             elif start == 0:
-                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (_fingerprint(fd, 0),))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (_fingerprint(fd, 0),)
+                )
 
     def _rejected_warnings(self) -> list[str]:
         rows = self._db.execute("SELECT line, problem FROM rejected ORDER BY line").fetchall()
@@ -182,12 +190,15 @@ class ResultsIndex:
     def sessions(self, run_id: str) -> list[str]:
         """The sessions of ``run_id`` with records, oldest first."""
         rows = self._db.execute(
-            "SELECT DISTINCT session_id FROM records WHERE run_id = ? ORDER BY session_id", (run_id,)
+            "SELECT DISTINCT session_id FROM records WHERE run_id = ? ORDER BY session_id",
+            (run_id,),
         )
         return [session for (session,) in rows]
 
     def count(self, run_id: str) -> int:
-        (count,) = self._db.execute("SELECT COUNT(*) FROM records WHERE run_id = ?", (run_id,)).fetchone()
+        (count,) = self._db.execute(
+            "SELECT COUNT(*) FROM records WHERE run_id = ?", (run_id,)
+        ).fetchone()
         return int(count)
 
     def focus_sessions(self, run_id: str, until: str | None) -> dict[tuple[str, str], str]:
@@ -208,7 +219,9 @@ class ResultsIndex:
             (run_id, until if until is not None else "\U0010ffff"),
         )
 
-    def run_records(self, run_id: str, sessions: Iterable[str] | None = None) -> Iterator[dict[str, Any]]:
+    def run_records(
+        self, run_id: str, sessions: Iterable[str] | None = None
+    ) -> Iterator[dict[str, Any]]:
         """The full records of ``run_id`` (of ``sessions`` only, if given), in file order."""
         if sessions is None:
             query = "SELECT offset, length, record_id FROM records WHERE run_id = ? ORDER BY offset"
@@ -236,7 +249,9 @@ class ResultsIndex:
                 handle.seek(offset)
                 record = record_line(handle.read(length))
                 if record is None or record.get("record_id") != record_id:
-                    raise StaleIndex(f"{self.results}: byte {offset}: not the record the index holds")
+                    raise StaleIndex(
+                        f"{self.results}: byte {offset}: not the record the index holds"
+                    )
                 yield record
 
 

@@ -23,7 +23,15 @@ from filelock import FileLock
 from pytest_iterbench.results.document import dump_record
 
 #: Fields every record holds (the results schema's ``required``), and the string ones among them.
-REQUIRED_FIELDS = ("run_id", "iteration_id", "metric_id", "value", "unit", "executed_at", "environment")
+REQUIRED_FIELDS = (
+    "run_id",
+    "iteration_id",
+    "metric_id",
+    "value",
+    "unit",
+    "executed_at",
+    "environment",
+)
 STRING_FIELDS = ("record_id", "run_id", "iteration_id", "metric_id", "unit", "executed_at")
 #: How long opening a journal waits for its lock (a recovery may be looking at it).
 OPEN_TIMEOUT = 10.0

@@ -183,7 +183,9 @@ class ResultsStore:
         os.dup2(fresh, fd)
         os.close(fresh)
 
-    def _write_whole(self, records: list[dict[str, Any]], schema_ref: Any = RESULTS_SCHEMA_REF) -> None:
+    def _write_whole(
+        self, records: list[dict[str, Any]], schema_ref: Any = RESULTS_SCHEMA_REF
+    ) -> None:
         try:
             write_text_atomically(self.path, dump_results(records, schema_ref))
         except OSError as exc:
@@ -344,7 +346,9 @@ class ResultsStore:
         finally:
             os.close(fd)
 
-    def run_records(self, run_id: str, sessions: Iterable[str] | None = None) -> Iterator[dict[str, Any]]:
+    def run_records(
+        self, run_id: str, sessions: Iterable[str] | None = None
+    ) -> Iterator[dict[str, Any]]:
         """The full records of ``run_id`` (of ``sessions`` only, if given), in file order, streamed."""
         with self.index() as index:
             yield from index.run_records(run_id, sessions)
