@@ -35,6 +35,8 @@ from pytest_iterbench.results.records import session_of
 INDEX_FILE = "results.sqlite"
 FORMAT = "1"
 FINGERPRINT_BYTES = 4096
+#: Rows indexed per transaction.
+BATCH = 20_000
 #: Rejected lines named one by one in warnings; the rest are counted.
 WARN_LINES = 10
 HistoryRow = tuple[str, str, str, str | None, float | None]
@@ -155,6 +157,20 @@ class ResultsIndex:
             length = len(text.rstrip(b",\r"))
             rows.append(_row(offset, length, line, record))
             end = offset + length
+            if len(rows) >= BATCH:  # bounded memory: commit what is indexed so far
+                self._commit(fd, rows, rejected, start, end, line)
+                rows, rejected, start = [], [], end
+        self._commit(fd, rows, rejected, start, end, line)
+
+    def _commit(
+        self,
+        fd: int,
+        rows: list[tuple[Any, ...]],
+        rejected: list[tuple[int, str]],
+        start: int,
+        end: int,
+        line: int,
+    ) -> None:
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
