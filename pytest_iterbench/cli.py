@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from pytest_iterbench.errors import IterbenchError, WorkspaceError
 from pytest_iterbench.llm.commands import add_costs_parser, add_plan_parser, run_costs, run_plan
 from pytest_iterbench.llm.errors import PlanInvalid
-from pytest_iterbench.report.gate import compare_sessions, workspace_tolerances
+from pytest_iterbench.report.gate import compare_stored_sessions, workspace_tolerances
+from pytest_iterbench.report.reading import load_run_samples
 from pytest_iterbench.report.writer import REPORT_PATH, write_reports
 from pytest_iterbench.results.store import ResultsStore
 from pytest_iterbench.workspace.loader import Workspace
@@ -108,32 +109,40 @@ def _run(run_id: str, directory: str, pytest_args: list[str]) -> int:
 def _report(directory: str, run_id: str, session: str | None, compare: str | None) -> int:
     workspace = Workspace.load(directory)
     run = workspace.run(run_id)
-    records = ResultsStore(workspace.root).read()
-    sessions = sorted({str(r.get("session_id")) for r in records if r.get("run_id") == run.id})
-    session = session or (sessions[-1] if sessions else None)
+    store = ResultsStore(workspace.root)
+    session = session or store.latest_session(run.id)
+    samples = load_run_samples(store, run.id, session)
     paths = write_reports(
         workspace.root,
-        records,
+        samples,
         run.id,
         iteration_order=run.iteration_ids,
         metric_order=run.metric_ids,
         session_id=session,
     )
+    _warn(store)
     print(f"report: {workspace.root / REPORT_PATH} (+ {len(paths) - 1} files)")
     if compare is None:
         return 0
     if session is None:
         raise IterbenchError(f"run {run.id!r}: no records in {workspace.results_path} to compare")
-    gate = compare_sessions(
-        records, run.id, session, compare, workspace_tolerances(workspace.metrics)
+    gate = compare_stored_sessions(
+        store, run.id, session, compare, workspace_tolerances(workspace.metrics)
     )
     print("\n".join(gate.summary_lines()))
     return 0 if gate.ok else 1
 
 
+def _warn(store: ResultsStore) -> None:
+    for warning in dict.fromkeys(store.warnings):
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def _recover(directory: str) -> int:
-    count = ResultsStore(Path(directory).resolve()).recover()
-    print(f"recovered {count} records into {Path(directory).resolve() / 'results.json'}")
+    store = ResultsStore(Path(directory).resolve())
+    count = store.recover()
+    _warn(store)
+    print(f"recovered {count} records into {store.path}")
     return 0
 
 

@@ -29,7 +29,8 @@ from pytest_iterbench.execution.threads import ThreadCaps
 from pytest_iterbench.execution.timing_stats import STAT_FIELDS
 from pytest_iterbench.harness.collection import Target, item_target
 from pytest_iterbench.metrics.builtin import TimingMetric
-from pytest_iterbench.report.gate import GateResult, compare_sessions, workspace_tolerances
+from pytest_iterbench.report.gate import GateResult, compare_stored_sessions, workspace_tolerances
+from pytest_iterbench.report.reading import load_run_samples
 from pytest_iterbench.report.writer import write_reports
 from pytest_iterbench.results.records import RecordStatus, ResultRecord, environment, utc_now
 from pytest_iterbench.results.store import Journal, ResultsStore
@@ -280,6 +281,8 @@ class IterbenchSession:
             self.controller.recovered = store.recover()
         except IterbenchError as exc:
             self.controller.errors.append(str(exc))
+        self.controller.errors += store.warnings
+        store.warnings.clear()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.controller is None:
@@ -299,33 +302,41 @@ class IterbenchSession:
         self.lock.close()
         if self.controller is None:
             return
-        self.controller.journal.close()
+        self.controller.journal.close(keep_lock=True)
         try:
-            self.controller.store.fold([self.controller.journal.path])
-            records = self.controller.store.read()
+            try:
+                self.controller.store.fold([self.controller.journal.path], fresh=True)
+            finally:
+                self.controller.journal.release()
+            samples = load_run_samples(self.controller.store, self.run.id, self.settings.session_id)
             self.controller.report_paths = write_reports(
                 self.workspace.root,
-                records,
+                samples,
                 self.run.id,
                 iteration_order=self.run.iteration_ids,
                 metric_order=self.run.metric_ids,
                 session_id=self.settings.session_id,
                 plots=self.settings.plots,
             )
-            self._gate(session, records)
+            self._gate(session)
         except IterbenchError as exc:
             self.controller.errors.append(str(exc))
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+        self.controller.errors += dict.fromkeys(self.controller.store.warnings)
         _clean_scratch(self.scratch)
 
-    def _gate(self, session: pytest.Session, records: list[dict[str, Any]]) -> None:
+    def _gate(self, session: pytest.Session) -> None:
         """``--iterbench-compare``: fail the session when a metric got worse beyond its tolerance."""
         assert self.controller is not None
         if self.settings.compare is None or self.controller.appended == 0:
             return
         tolerances = workspace_tolerances(self.workspace.metrics)
-        gate = compare_sessions(
-            records, self.run.id, self.settings.session_id, self.settings.compare, tolerances
+        gate = compare_stored_sessions(
+            self.controller.store,
+            self.run.id,
+            self.settings.session_id,
+            self.settings.compare,
+            tolerances,
         )
         self.controller.gate = gate
         if not gate.ok and session.exitstatus == pytest.ExitCode.OK:

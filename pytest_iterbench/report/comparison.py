@@ -165,7 +165,7 @@ def ordered(values: Iterable[str], preferred: Sequence[str]) -> list[str]:
 
 
 def compare_run(
-    records: Iterable[dict[str, Any]],
+    records: Iterable[dict[str, Any]] | RunSamples,
     run_id: str,
     *,
     iteration_order: Sequence[str] = (),
@@ -174,14 +174,16 @@ def compare_run(
 ) -> Comparison:
     """The :class:`Comparison` of ``run_id``, judged on the latest records up to ``session_id``.
 
+    ``records`` may be samples already collected (as :mod:`pytest_iterbench.report.reading`
+    reads them from the store's index).
+
     >>> c = compare_run([{"run_id": "r", "iteration_id": "v1", "metric_id": "acc",
     ...     "value": 0.9, "unit": "", "higher_is_better": True, "session_id": "S1"}], "r")
     >>> c.iterations, c.baseline, c.summary("v1", "acc").centre
     (('v1',), 'v1', 0.9)
     """
-    return build_comparison(
-        collect_samples(records, run_id), iteration_order, metric_order, session_id
-    )
+    samples = records if isinstance(records, RunSamples) else collect_samples(records, run_id)
+    return build_comparison(samples, iteration_order, metric_order, session_id)
 
 
 def build_comparison(
@@ -219,7 +221,9 @@ def build_comparison(
         lineage=build_lineage(iterations, parents, parameters, baseline),
         pareto=_pareto(iterations, metrics, cells),
         trends={
-            pair: build_trend(samples.by_pair[pair], sample, kinds[pair[1]])
+            pair: build_trend(
+                samples.by_pair[pair], sample, kinds[pair[1]], samples.dropped.get(pair)
+            )
             for pair, sample in focus.items()
         },
         environments=_environments(focus.values()),

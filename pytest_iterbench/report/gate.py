@@ -25,13 +25,16 @@ item errored or timed out) is a regression.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_iterbench.errors import IterbenchError
 from pytest_iterbench.report.document import format_percent, format_signed, format_value
+from pytest_iterbench.report.reading import with_index
 from pytest_iterbench.report.samples import RunSamples, Sample, collect_samples
+from pytest_iterbench.results.index import ResultsIndex
+from pytest_iterbench.results.store import ResultsStore
 from pytest_iterbench.workspace.model import MetricDefinition, Tolerance
 
 
@@ -150,25 +153,25 @@ class GateResult:
         return lines
 
 
-def _pick_baseline(samples: RunSamples, current: str, baseline: str) -> str | None:
-    sessions = samples.sessions()
+def pick_baseline(run_id: str, sessions: Sequence[str], current: str, baseline: str) -> str | None:
+    """The session to compare ``current`` with: ``"last"`` (the latest earlier one) or an id."""
     known = ", ".join(sessions) or "none"
     if current not in sessions:
         raise IterbenchError(
-            f"run {samples.run_id!r}: no records of session {current!r}; known sessions: {known}"
+            f"run {run_id!r}: no records of session {current!r}; known sessions: {known}"
         )
     if baseline == "last":
         earlier = [s for s in sessions if s < current]
         return earlier[-1] if earlier else None
     if baseline not in sessions:
         raise IterbenchError(
-            f"run {samples.run_id!r}: unknown session {baseline!r} to compare with; known sessions: {known}"
+            f"run {run_id!r}: unknown session {baseline!r} to compare with; known sessions: {known}"
         )
     return baseline
 
 
 def compare_sessions(
-    records: list[dict[str, Any]],
+    records: Iterable[dict[str, Any]],
     run_id: str,
     current_session: str,
     baseline: str,
@@ -176,8 +179,36 @@ def compare_sessions(
 ) -> GateResult:
     """Compare ``current_session`` of ``run_id`` with ``baseline`` ("last" or a session id)."""
     samples = collect_samples(records, run_id)
-    chosen = _pick_baseline(samples, current_session, baseline)
-    result = GateResult(run_id, current_session, chosen)
+    chosen = pick_baseline(run_id, samples.sessions(), current_session, baseline)
+    return compare_samples(samples, current_session, chosen, tolerances)
+
+
+def compare_stored_sessions(
+    store: ResultsStore,
+    run_id: str,
+    current_session: str,
+    baseline: str,
+    tolerances: Mapping[str, Tolerance],
+) -> GateResult:
+    """:func:`compare_sessions` reading only the two sessions' records, through the store's index."""
+
+    def compare(index: ResultsIndex) -> GateResult:
+        chosen = pick_baseline(run_id, index.sessions(run_id), current_session, baseline)
+        wanted = [current_session] + ([chosen] if chosen is not None else [])
+        samples = collect_samples(index.run_records(run_id, wanted), run_id)
+        return compare_samples(samples, current_session, chosen, tolerances)
+
+    return with_index(store, compare)
+
+
+def compare_samples(
+    samples: RunSamples,
+    current_session: str,
+    chosen: str | None,
+    tolerances: Mapping[str, Tolerance],
+) -> GateResult:
+    """The gate's verdict on two sessions' samples (``chosen`` None: nothing to compare with)."""
+    result = GateResult(samples.run_id, current_session, chosen)
     if chosen is None:
         return result
     changed: dict[str, str] = {}

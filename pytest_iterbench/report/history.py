@@ -69,7 +69,12 @@ def sparkline(values: Sequence[float]) -> str:
     return "".join(SPARK_BARS[round((v - low) * scale)] for v in values)
 
 
-def build_trend(by_session: Mapping[str, Sample], focus: Sample, kind: MetricKind) -> Trend:
+def build_trend(
+    by_session: Mapping[str, Sample],
+    focus: Sample,
+    kind: MetricKind,
+    dropped: Mapping[str | None, tuple[int, int]] | None = None,
+) -> Trend:
     """The trend of ``focus``'s configuration over the sessions up to and including its own.
 
     >>> from pytest_iterbench.report.samples import Sample
@@ -82,7 +87,7 @@ def build_trend(by_session: Mapping[str, Sample], focus: Sample, kind: MetricKin
     """
     config = focus.config_hash
     matching: list[TrendPoint] = []
-    others = 0
+    others = matched = 0
     for session_id in sorted(s for s in by_session if s <= focus.session_id):
         sample = by_session[session_id]
         if sample is not focus and (config is None or sample.config_hash != config):
@@ -90,8 +95,14 @@ def build_trend(by_session: Mapping[str, Sample], focus: Sample, kind: MetricKin
             continue
         if sample.values:
             matching.append(TrendPoint(session_id, centre(sample.values, kind), len(sample.values)))
+    # Sessions an index left out of ``by_session`` (older than those shown): counted only.
+    for dropped_config, (with_values, sessions) in (dropped or {}).items():
+        if config is not None and dropped_config == config:
+            matched += with_values
+        else:
+            others += sessions
     return Trend(
         points=tuple(matching[-TREND_LENGTH:]),
-        sessions=len(matching),
+        sessions=len(matching) + matched,
         other_configurations=others,
     )

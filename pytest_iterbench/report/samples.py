@@ -13,11 +13,12 @@ records, and leaves the statistics to the few thousand samples that result.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from math import isfinite
 from typing import Any
+
+from pytest_iterbench.results.records import session_of
 
 Pair = tuple[str, str]
 
@@ -63,24 +64,6 @@ class Sample:
         return {"passed": passed, **counts} if passed else counts
 
 
-def session_of(record: dict[str, Any]) -> str:
-    """The record's session id; a seed record without one gets a sortable id from ``executed_at``.
-
-    >>> session_of({"executed_at": "2025-02-14T16:00:00.000Z"})
-    '20250214T160000Z-legacy'
-    """
-    session_id = record.get("session_id")
-    if session_id:
-        return str(session_id)
-    try:
-        moment = dt.datetime.fromisoformat(str(record.get("executed_at", "")))
-    except ValueError:
-        return "00000000T000000Z-legacy"
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC)
-    return moment.strftime("%Y%m%dT%H%M%SZ") + "-legacy"
-
-
 @dataclass
 class RunSamples:
     """Every sample of one run, and what other runs say about the iterations' parameters."""
@@ -95,6 +78,9 @@ class RunSamples:
     parameters_anywhere: dict[str, dict[str, Any]] = field(default_factory=dict)
     parents_anywhere: dict[str, str | None] = field(default_factory=dict)
     records: int = 0
+    #: Earlier sessions left out of ``by_pair`` (read from an index): per pair and
+    #: configuration hash, (sessions with values, sessions) -- for the trends' counts.
+    dropped: dict[Pair, dict[str | None, tuple[int, int]]] = field(default_factory=dict)
 
     def sessions(self) -> list[str]:
         """Every session of the run that has records, oldest first."""
@@ -149,3 +135,73 @@ def collect_samples(records: Iterable[dict[str, Any]], run_id: str) -> RunSample
     result.iterations = list(seen_iterations)
     result.metrics = list(seen_metrics)
     return result
+
+
+class _HistoryTrimmer:
+    """Keeps, per pair, the focus and the latest sessions of its configuration; counts the rest."""
+
+    def __init__(self, samples: RunSamples, keep: int) -> None:
+        self.samples = samples
+        self.keep = keep
+
+    def add_pair(self, pair: Pair, focus: Sample, history: list[Sample]) -> None:
+        config = focus.config_hash
+        kept = [s for s in history if config is not None and s.config_hash == config][-self.keep :]
+        counts: dict[str | None, tuple[int, int]] = {}
+        kept_ids = {id(s) for s in kept}
+        for sample in history:
+            if id(sample) in kept_ids:
+                continue
+            with_values, sessions = counts.get(sample.config_hash, (0, 0))
+            counts[sample.config_hash] = (with_values + bool(sample.values), sessions + 1)
+        by_session = {s.session_id: s for s in kept}
+        by_session[focus.session_id] = focus
+        self.samples.by_pair[pair] = dict(sorted(by_session.items()))
+        if counts:
+            self.samples.dropped[pair] = counts
+
+
+def samples_from_rows(
+    run_id: str,
+    focus_records: Iterable[dict[str, Any]],
+    focus_sessions: dict[Pair, str],
+    history: Iterable[tuple[str, str, str, str | None, float | None]],
+    keep: int,
+) -> RunSamples:
+    """Samples of ``run_id`` from an index: full records for the judged sessions, rows for history.
+
+    ``history`` yields (iteration, metric, session, config_hash, value), grouped by
+    pair with sessions in order; per pair only the judged sample and the latest
+    ``keep`` sessions of its configuration are kept, the others counted in ``dropped``.
+    """
+    full = collect_samples(focus_records, run_id)
+    result = RunSamples(run_id, iterations=full.iterations, metrics=full.metrics)
+    trimmer = _HistoryTrimmer(result, keep)
+    pair: Pair | None = None
+    sessions: list[Sample] = []
+    for iteration, metric, session, config_hash, value in history:
+        if (iteration, metric) != pair:
+            _close_pair(trimmer, full, focus_sessions, pair, sessions)
+            pair, sessions = (iteration, metric), []
+        if not sessions or sessions[-1].session_id != session:
+            sessions.append(Sample(session, {"config_hash": config_hash}))
+        light = sessions[-1]
+        light.last = {"config_hash": config_hash}
+        light.add({"value": value, "config_hash": config_hash})
+    _close_pair(trimmer, full, focus_sessions, pair, sessions)
+    return result
+
+
+def _close_pair(
+    trimmer: _HistoryTrimmer,
+    full: RunSamples,
+    focus_sessions: dict[Pair, str],
+    pair: Pair | None,
+    sessions: list[Sample],
+) -> None:
+    if pair is None or pair not in focus_sessions:
+        return
+    focus = full.by_pair.get(pair, {}).get(focus_sessions[pair])
+    if focus is None:
+        return
+    trimmer.add_pair(pair, focus, [s for s in sessions if s.session_id != focus.session_id])

@@ -32,6 +32,7 @@ from pytest_iterbench.report.document import (
 )
 from pytest_iterbench.report.html import to_html
 from pytest_iterbench.report.plots import PlotFile, draw_plots
+from pytest_iterbench.report.samples import RunSamples
 from pytest_iterbench.report.sections import build_document
 from pytest_iterbench.results.records import utc_now
 
@@ -86,7 +87,7 @@ def write_report(workspace_root: Path, text: str) -> Path:
 
 def write_reports(
     workspace_root: Path,
-    records: list[dict[str, Any]],
+    records: Iterable[dict[str, Any]] | RunSamples,
     run_id: str,
     *,
     iteration_order: Sequence[str] = (),
@@ -105,7 +106,8 @@ def write_reports(
     ``GITHUB_STEP_SUMMARY`` environment variable names a file, the Markdown
     (without the plots, which a job summary cannot load) is appended to it.
     ``session_id`` is the session that just ran: each (iteration, metric) is
-    judged by its latest records up to that session.
+    judged by its latest records up to that session. ``records`` may be samples
+    read through the store's index (:func:`~pytest_iterbench.report.reading.load_run_samples`).
 
     >>> paths = write_reports(Path(tmp), records, "run-001", session_id=session)  # doctest: +SKIP
     >>> [p.name for p in paths]  # doctest: +SKIP

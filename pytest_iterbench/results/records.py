@@ -39,6 +39,24 @@ def new_session_id() -> str:
     return f"{stamp}-{uuid.uuid4().hex[:8]}"
 
 
+def session_of(record: dict[str, Any]) -> str:
+    """The record's session id; a seed record without one gets a sortable id from ``executed_at``.
+
+    >>> session_of({"executed_at": "2025-02-14T16:00:00.000Z"})
+    '20250214T160000Z-legacy'
+    """
+    session_id = record.get("session_id")
+    if session_id:
+        return str(session_id)
+    try:
+        moment = dt.datetime.fromisoformat(str(record.get("executed_at", "")))
+    except ValueError:
+        return "00000000T000000Z-legacy"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.strftime("%Y%m%dT%H%M%SZ") + "-legacy"
+
+
 def _json_number(value: Any) -> float | None:
     """A JSON-safe number: NaN and infinities become None (JSON has neither)."""
     if value is None:
