@@ -240,7 +240,7 @@ def test_a_plan_the_checker_rejects_is_a_workspace_the_loader_rejects(case):
     workspace, document = case
     with workspace_at(workspace) as root:
         problems = plan_problems(document, Existing.read(root))
-        plan_only = plan_only_problems(planned_definitions(document))
+        plan_only = plan_only_problems(Definitions.planned(document, "plan.json"))
         cross_reference = [p for p in problems if p not in plan_only]
         if not cross_reference:
             event("accepted")
@@ -250,12 +250,6 @@ def test_a_plan_the_checker_rejects_is_a_workspace_the_loader_rejects(case):
         with pytest.raises(WorkspaceError) as caught:
             Workspace.load(root)
     assert len(caught.value.problems) == len(cross_reference), (cross_reference, caught.value)
-
-
-def planned_definitions(document: dict[str, Any]) -> Definitions:
-    return Definitions.read(
-        {kind: document for kind in MODELS}, dict.fromkeys(MODELS, "plan.json"), planned=True
-    )
 
 
 def write_merged(

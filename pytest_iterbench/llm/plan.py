@@ -29,9 +29,6 @@ from pytest_iterbench.llm.errors import PlanInvalid
 from pytest_iterbench.workspace.files import load_document
 from pytest_iterbench.workspace.paths import ITERATIONS_FILE, METRICS_FILE, PLAN_FILE, RUNS_FILE
 from pytest_iterbench.workspace.references import (
-    KINDS as REFERENCE_KINDS,
-)
-from pytest_iterbench.workspace.references import (
     WORKSPACE_FILES,
     Definitions,
     check_references,
@@ -196,9 +193,7 @@ def plan_problems(document: Any, existing: Existing, *, file: str = PLAN_FILE) -
     problems = validate("plan", document, file)
     if problems:
         return problems
-    planned = Definitions.read(
-        {kind: document for kind in REFERENCE_KINDS}, _in(file), planned=True
-    )
+    planned = Definitions.planned(document, file)
     created = [entry for _, entry in planned_stubs(document["iterations"], existing.root)]
     found = check_references(existing.definitions() + planned, existing.root, created=created)
     return found.problems + plan_only_problems(planned)
@@ -223,7 +218,3 @@ def planned_stubs(
         made.update(entry.parents)
         stubs.append((iteration, entry))
     return stubs
-
-
-def _in(file: str) -> dict[str, str]:
-    return {kind: file for kind in REFERENCE_KINDS}

@@ -96,6 +96,11 @@ class Definitions:
             runs=located("runs", RunDefinition.from_json),
         )
 
+    @classmethod
+    def planned(cls, plan: Mapping[str, Any], file: str) -> Definitions:
+        """A plan's entries: its one document holds every kind, written in ``file``."""
+        return cls.read(dict.fromkeys(KINDS, plan), dict.fromkeys(KINDS, file), planned=True)
+
     def __add__(self, other: Definitions) -> Definitions:
         return Definitions(
             self.iterations + other.iterations,
