@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("anthropic")
 
 from pytest_iterbench import cli
-from pytest_iterbench.errors import WorkspaceError
+from pytest_iterbench.errors import Problem, WorkspaceError
 from pytest_iterbench.llm.apply import apply_plan
 from pytest_iterbench.llm.client import ClaudeClient
 from pytest_iterbench.llm.config import ClientConfig
@@ -304,8 +304,8 @@ def test_a_bad_manual_plan_is_refused_and_changes_nothing(ws, capsys, change, me
     assert snapshot(ws) == before
 
 
-def test_apply_plan_restores_the_workspace_when_the_final_check_fails(ws):
-    document = {
+def manual_plan_document():
+    return {
         **digits_plan_answer(),
         "plan_version": 1,
         "description": "x",
@@ -313,12 +313,35 @@ def test_apply_plan_restores_the_workspace_when_the_final_check_fails(ws):
         "planner": "manual",
         "created_at": "2026-11-21T10:00:00Z",
     }
-    document["iterations"][0]["entry_point"] = "main.ipynb"  # cannot be scaffolded: the load fails
-    plan = check_plan(document, ws)
+
+
+def test_a_plan_whose_folder_cannot_be_scaffolded_is_refused_by_the_checker(ws):
+    """The checker applies the loader's source rule: only a .py entry point gets a stub."""
+    document = manual_plan_document()
+    document["iterations"][0]["entry_point"] = "main.ipynb"
+    with pytest.raises(PlanInvalid) as caught:
+        check_plan(document, ws)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "plan.json: iterations[0].source_path: folder not found: 'iterations/v3_random_forest/'"
+        f" (resolved to {ws / 'iterations' / 'v3_random_forest'}); applying a plan creates a"
+        " stub only for a .py entry point"
+    ]
+
+
+def test_apply_plan_restores_the_workspace_when_the_final_check_fails(ws, monkeypatch):
+    """The checker and the loader share their rules, so only a workspace changed between them
+    fails the final check: simulated here by a load that fails."""
+    plan = check_plan(manual_plan_document(), ws)
     before = snapshot(ws)
-    with pytest.raises(WorkspaceError, match="folder not found: 'iterations/v3_random_forest/'"):
+
+    def changed_meanwhile(root):
+        raise WorkspaceError([Problem("runs.json", "runs", "changed meanwhile")])
+
+    monkeypatch.setattr(Workspace, "load", changed_meanwhile)
+    with pytest.raises(WorkspaceError, match="changed meanwhile"):
         apply_plan(plan, ws)
     assert snapshot(ws) == before
+    assert not (ws / "iterations" / "v3_random_forest").exists()
     assert not (ws / "iterations" / "v4_svm_rbf").exists()
 
 

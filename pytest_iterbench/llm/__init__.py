@@ -3,6 +3,16 @@
 Re-exports only. ``ClaudeClient`` needs the ``llm`` extra
 (the anthropic SDK) and is imported on first use, so the trace, cost and
 metric parts work without it.
+
+The modules form layers, each importing only from those below it:
+
+1. errors and data: ``review_types`` (the review loop's data), ``errors``,
+   ``config``, ``tasks``, ``pricing`` (token usage and the price table);
+2. records and checks: ``traces``, ``secrets``, ``messages``, ``costs``, ``fake_api``,
+   ``plan``;
+3. services: ``client``, ``structured``, ``cost_metrics`` (``metrics``
+   re-exports it under the documented class path), ``prompts``, ``apply``;
+4. roles and commands: ``planner``, ``reviewer``, ``commands``.
 """
 
 from __future__ import annotations
@@ -31,14 +41,8 @@ from pytest_iterbench.llm.messages import LlmRequest, LlmResponse, MessageSender
 from pytest_iterbench.llm.plan import Plan, check_plan
 from pytest_iterbench.llm.planner import ClaudePlanner, KernelPlanner, Planner, load_manual_plan
 from pytest_iterbench.llm.pricing import PRICE_TABLE_DATE, TokenUsage, cost
-from pytest_iterbench.llm.reviewer import (
-    Attempt,
-    ClaudeReviewer,
-    Failure,
-    LoopResult,
-    Review,
-    review_loop,
-)
+from pytest_iterbench.llm.review_types import Attempt, Failure, LoopResult, Review
+from pytest_iterbench.llm.reviewer import ClaudeReviewer, review_loop
 from pytest_iterbench.llm.secrets import ApiKey, resolve_api_key
 from pytest_iterbench.llm.tasks import PlanTask
 from pytest_iterbench.llm.traces import TraceRecord, TraceStore

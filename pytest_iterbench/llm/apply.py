@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_iterbench.atomic import write_text_atomically
-from pytest_iterbench.llm.plan import KINDS, Existing, Plan, check_plan
+from pytest_iterbench.llm.plan import KINDS, Existing, Plan, check_plan, planned_stubs
 from pytest_iterbench.workspace.loader import Workspace
 
 STUB = '''"""Iteration {id!r}: planned by {planner}, not written yet.
@@ -45,8 +45,9 @@ def apply_plan(plan: Plan, workspace_dir: str | Path) -> AppliedPlan:
     existing = Existing.read(root)
     documents, added = _merged(plan, existing)
     backups = {file: _read_text(root / file) for _, file in KINDS}
-    created = _scaffold(plan, root)
+    created: list[Path] = []
     try:
+        _scaffold(plan, root, created)
         for kind, file in KINDS:
             write_text_atomically(root / file, json.dumps(documents[kind], indent=2) + "\n")
         Workspace.load(root)
@@ -73,23 +74,17 @@ def _merged(
     return documents, added
 
 
-def _scaffold(plan: Plan, root: Path) -> list[Path]:
-    """Stub entry points for planned iterations whose folder does not exist yet."""
-    created: list[Path] = []
-    for iteration in plan.iterations:
-        folder = (root / iteration["source_path"]).resolve()
-        if folder.exists() or not iteration["entry_point"].endswith(".py"):
-            continue
-        top = _topmost_missing(folder, root)
-        folder.mkdir(parents=True)
-        created.append(top)
+def _scaffold(plan: Plan, root: Path, created: list[Path]) -> None:
+    """Write the stub entry points of :func:`planned_stubs`; ``created`` gets each new top folder."""
+    for iteration, entry in planned_stubs(plan.iterations, root):
+        created.append(_topmost_missing(entry.parent, root))
+        entry.parent.mkdir(parents=True, exist_ok=True)
         text = STUB.format(
             id=iteration["id"],
             planner=plan.planner,
             description=iteration.get("description") or iteration.get("name") or "",
         )
-        (folder / iteration["entry_point"]).write_text(text, encoding="utf-8")
-    return created
+        entry.write_text(text, encoding="utf-8")
 
 
 def _topmost_missing(folder: Path, root: Path) -> Path:

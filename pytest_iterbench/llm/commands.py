@@ -118,9 +118,10 @@ def run_costs(args: argparse.Namespace) -> int:
         )
         return 2
     groups = cast(list[GroupBy], by)  # checked just above
-    rows = summarise(TraceStore(args.workspace.resolve()).records(), groups)
+    store = TraceStore(args.workspace.resolve())
+    rows = summarise(store.records(), groups)
     if not rows:
-        print(f"no LLM calls traced in {args.workspace.resolve() / '.iterbench' / 'traces'}")
+        print(f"no LLM calls traced in {store.directory}")
         return 0
     print(render_costs(rows, groups), end="")
     return 0

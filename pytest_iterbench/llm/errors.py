@@ -8,12 +8,10 @@ because it holds the HTTP request and so the ``Authorization`` header.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pytest_iterbench.errors import IterbenchError, Problem
-
-if TYPE_CHECKING:
-    from pytest_iterbench.llm.reviewer import Attempt, Failure
+from pytest_iterbench.llm.review_types import Attempt, Failure
 
 
 class LlmError(IterbenchError):

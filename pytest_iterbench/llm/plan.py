@@ -2,11 +2,12 @@
 
 A plan holds iterations, metrics and runs in the shape of the workspace files'
 entries (``schemas/plan-schema.json`` refers to their schemas), plus where it
-came from. ``check_plan`` validates the schema, then the cross-references the
-workspace loader checks, over the plan *and* the workspace it will join:
-duplicate ids, unknown references, parent cycles, metric classes that do not
-import; and, because applying a plan creates folders, source paths that leave
-the workspace.
+came from. ``check_plan`` validates the schema, then applies the workspace
+loader's own cross-reference rules (:mod:`pytest_iterbench.workspace.references`)
+to the workspace's entries followed by the plan's, so that a plan it accepts
+loads once applied. Two rules are the plan's own: a planned folder may be
+missing when applying the plan writes its stub, and a planned source path must
+stay inside the workspace.
 
 >>> plan = check_plan(document, Path("."))  # doctest: +SKIP
 >>> [it["id"] for it in plan.iterations]  # doctest: +SKIP
@@ -18,20 +19,20 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Literal
 
 from pytest_iterbench.errors import Problem
 from pytest_iterbench.llm.errors import PlanInvalid
-from pytest_iterbench.workspace.loader import (
-    ITERATIONS_FILE,
-    METRICS_FILE,
-    RUNS_FILE,
-    import_object,
-    importable_from,
-    load_document,
+from pytest_iterbench.workspace.files import load_document
+from pytest_iterbench.workspace.paths import ITERATIONS_FILE, METRICS_FILE, PLAN_FILE, RUNS_FILE
+from pytest_iterbench.workspace.references import (
+    WORKSPACE_FILES,
+    Definitions,
+    check_references,
+    plan_only_problems,
 )
 from pytest_iterbench.workspace.schemas import schema_dir, validate
 
@@ -144,6 +145,10 @@ class Existing:
         entries: list[dict[str, Any]] = self.documents.get(kind, {}).get(kind, [])
         return entries
 
+    def definitions(self) -> Definitions:
+        """The workspace's entries, each located in its file."""
+        return Definitions.read(self.documents, WORKSPACE_FILES)
+
     @classmethod
     def read(cls, root: Path) -> Existing:
         """The workspace's definition files, each schema-validated (``WorkspaceError`` else)."""
@@ -169,7 +174,7 @@ def read_plan_file(path: Path) -> Any:
         ) from None
 
 
-def check_plan(document: Any, root: Path, *, file: str = "plan.json") -> Plan:
+def check_plan(document: Any, root: Path, *, file: str = PLAN_FILE) -> Plan:
     """The plan in ``document``, checked against the workspace at ``root``; ``PlanInvalid`` else."""
     problems = plan_problems(document, Existing.read(root), file=file)
     if problems:
@@ -177,115 +182,39 @@ def check_plan(document: Any, root: Path, *, file: str = "plan.json") -> Plan:
     return Plan.from_json(document)
 
 
-def plan_problems(document: Any, existing: Existing, *, file: str = "plan.json") -> list[Problem]:
-    """Every problem of a plan document: schema first, then cross-references (if the schema holds)."""
+def plan_problems(document: Any, existing: Existing, *, file: str = PLAN_FILE) -> list[Problem]:
+    """Every problem of a plan document: schema first, then cross-references (if the schema holds).
+
+    The cross-references are the workspace's own rules
+    (:mod:`~pytest_iterbench.workspace.references`) over the workspace's
+    entries followed by the plan's, where the stubs that applying the plan
+    writes count as present; then the plan-only rules.
+    """
     problems = validate("plan", document, file)
     if problems:
         return problems
-    return list(_CrossReferences(document, existing, file).problems())
+    planned = Definitions.planned(document, file)
+    created = [entry for _, entry in planned_stubs(document["iterations"], existing.root)]
+    found = check_references(existing.definitions() + planned, existing.root, created=created)
+    return found.problems + plan_only_problems(planned)
 
 
-class _CrossReferences:
-    """The workspace loader's rules, applied to the plan merged with the workspace."""
+def planned_stubs(
+    iterations: Iterable[Mapping[str, Any]], root: Path
+) -> list[tuple[Mapping[str, Any], Path]]:
+    """The stub entry points applying a plan writes, as ``(iteration, file)`` pairs.
 
-    def __init__(self, document: dict[str, Any], existing: Existing, file: str) -> None:
-        self.plan = document
-        self.existing = existing
-        self.file = file
-
-    def problems(self) -> Iterator[Problem]:
-        yield from self._duplicates()
-        yield from self._parents()
-        yield from self._sources()
-        yield from self._metric_classes()
-        yield from self._run_references()
-
-    def _problem(self, location: str, message: str) -> Problem:
-        return Problem(self.file, location, message)
-
-    def _merged(self, kind: str) -> dict[str, dict[str, Any]]:
-        merged = {e["id"]: e for e in self.existing.entries(kind)}
-        merged.update({e["id"]: e for e in self.plan[kind]})
-        return merged
-
-    def _duplicates(self) -> Iterator[Problem]:
-        for kind, file in KINDS:
-            existing = {e["id"]: e for e in self.existing.entries(kind)}
-            first: dict[str, int] = {}
-            for index, entry in enumerate(self.plan[kind]):
-                where = f"{kind}[{index}].id"
-                if entry["id"] in first:
-                    yield self._problem(
-                        where,
-                        f"duplicate id {entry['id']!r} (first defined at {kind}[{first[entry['id']]}])",
-                    )
-                elif entry["id"] in existing and existing[entry["id"]] != entry:
-                    yield self._problem(
-                        where,
-                        f"id {entry['id']!r} is already defined in {file} with different content; choose a new id",
-                    )
-                first.setdefault(entry["id"], index)
-
-    def _parents(self) -> Iterator[Problem]:
-        merged = self._merged("iterations")
-        for index, iteration in enumerate(self.plan["iterations"]):
-            parent = iteration.get("parent")
-            if parent is None:
-                continue
-            where = f"iterations[{index}].parent"
-            if parent not in merged:
-                yield self._problem(where, f"unknown iteration {parent!r}; known: {_known(merged)}")
-            elif (cycle := _cycle(iteration["id"], merged)) is not None:
-                yield self._problem(where, f"parent cycle: {' -> '.join(cycle)}")
-
-    def _sources(self) -> Iterator[Problem]:
-        for index, iteration in enumerate(self.plan["iterations"]):
-            source = PurePosixPath(iteration["source_path"].replace("\\", "/"))
-            if source.is_absolute() or ".." in source.parts:
-                yield self._problem(
-                    f"iterations[{index}].source_path",
-                    f"expected a folder inside the workspace, found {iteration['source_path']!r}",
-                )
-            if PurePosixPath(iteration["entry_point"]).suffix not in (".py", ".ipynb"):
-                yield self._problem(
-                    f"iterations[{index}].entry_point",
-                    f"expected a .py or .ipynb file, found {iteration['entry_point']!r}",
-                )
-
-    def _metric_classes(self) -> Iterator[Problem]:
-        with importable_from(self.existing.root):
-            for index, metric in enumerate(self.plan["metrics"]):
-                if "class" not in metric:
-                    continue
-                try:
-                    import_object(metric["class"])
-                except Exception as exc:  # any import-time failure is the planner's to see
-                    yield self._problem(
-                        f"metrics[{index}].class",
-                        f"cannot import {metric['class']!r}: {type(exc).__name__}: {exc}",
-                    )
-
-    def _run_references(self) -> Iterator[Problem]:
-        known = {kind: self._merged(kind) for kind in ("iterations", "metrics")}
-        for index, run in enumerate(self.plan["runs"]):
-            for key, kind in (("iteration_ids", "iterations"), ("metric_ids", "metrics")):
-                for position, ref in enumerate(run[key]):
-                    if ref not in known[kind]:
-                        noun = kind[:-1]
-                        yield self._problem(
-                            f"runs[{index}].{key}[{position}]",
-                            f"unknown {noun} {ref!r}; known: {_known(known[kind])}",
-                        )
-
-
-def _cycle(start: str, iterations: dict[str, dict[str, Any]]) -> list[str] | None:
-    chain = [start]
-    current = iterations[start].get("parent")
-    while current is not None and current in iterations and current not in chain:
-        chain.append(current)
-        current = iterations[current].get("parent")
-    return [*chain, start] if current == start else None
-
-
-def _known(entries: Sequence[str] | dict[str, Any]) -> str:
-    return ", ".join(entries) if entries else "(none)"
+    A planned iteration gets a stub when its entry point is a ``.py`` file and
+    its folder does not exist, nor is created by an earlier stub (the first
+    iteration naming a folder gets it).
+    """
+    stubs: list[tuple[Mapping[str, Any], Path]] = []
+    made: set[Path] = set()
+    for iteration in iterations:
+        folder = (root / iteration["source_path"]).resolve()
+        if folder.exists() or folder in made or not iteration["entry_point"].endswith(".py"):
+            continue
+        entry = folder / iteration["entry_point"]
+        made.update(entry.parents)
+        stubs.append((iteration, entry))
+    return stubs

@@ -10,10 +10,24 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from typing import Any
 
+from pytest_iterbench.llm import cost_metrics
 from pytest_iterbench.llm.plan import KINDS, Existing
+from pytest_iterbench.llm.review_types import compact
 from pytest_iterbench.llm.tasks import PlanTask
+from pytest_iterbench.metrics import builtin
+from pytest_iterbench.metrics.base import BaseMetric
+
+__all__ = [
+    "PLANNER_SYSTEM",
+    "PLAN_TOOL",
+    "REVIEWER_SYSTEM",
+    "REVIEW_TOOL",
+    "compact",
+    "metric_classes",
+    "planner_system",
+    "planner_user",
+]
 
 PLAN_TOOL = "submit_plan"
 REVIEW_TOOL = "submit_review"
@@ -89,10 +103,6 @@ Never invent data, skip checks or weaken a test to make it pass.
 @functools.cache
 def metric_classes() -> tuple[tuple[str, str], ...]:
     """The metric classes a plan may name: (qualified name, first docstring line), sorted."""
-    from pytest_iterbench.llm import cost_metrics
-    from pytest_iterbench.metrics import builtin
-    from pytest_iterbench.metrics.base import BaseMetric
-
     found = []
     # Each class under the path a user writes in metrics.json, not the module that defines it.
     for path, module in (
@@ -121,9 +131,3 @@ def planner_user(task: PlanTask, existing: Existing) -> str:
         f"{file}: {json.dumps(existing.entries(kind), ensure_ascii=False)}" for kind, file in KINDS
     )
     return f"Task:\n{task.text}\n\nThe workspace already holds:\n{held}\n\nWrite the plan."
-
-
-def compact(value: Any, limit: int = 20_000) -> str:
-    """JSON of ``value``, cut at ``limit`` characters (results so far can be long)."""
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[:limit] + " ...[cut]"

@@ -12,19 +12,31 @@ solve and validate callables; tests pass fakes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, TypeVar
 
 import jsonschema
 
 from pytest_iterbench.errors import Problem
 from pytest_iterbench.llm.errors import ModelAnswerInvalid, ReviewLoopExhausted
 from pytest_iterbench.llm.messages import MessageSender
-from pytest_iterbench.llm.prompts import REVIEW_TOOL, REVIEWER_SYSTEM, compact
+from pytest_iterbench.llm.prompts import REVIEW_TOOL, REVIEWER_SYSTEM
+from pytest_iterbench.llm.review_types import Attempt, Failure, FixKind, LoopResult, Review
 from pytest_iterbench.llm.structured import Ask, Tool, ask_structured
 
 S = TypeVar("S")
-FixKind = Literal["code", "plan_change", "none"]
+
+# The loop's data types live below the errors (``ReviewLoopExhausted`` carries
+# them); they stay importable from here, where they were first documented.
+__all__ = [
+    "REVIEW_SCHEMA",
+    "Attempt",
+    "ClaudeReviewer",
+    "Failure",
+    "FixKind",
+    "LoopResult",
+    "Review",
+    "review_loop",
+]
 
 REVIEW_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -57,52 +69,6 @@ REVIEW_SCHEMA: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class Failure:
-    """What went wrong: ``kind`` (exception, test, cell, timeout, validation), the message, context."""
-
-    kind: str
-    message: str
-    traceback: str = ""
-    target: str | None = None
-    code: str | None = None
-    results: tuple[dict[str, Any], ...] = ()
-
-    def to_prompt(self) -> str:
-        parts = [f"Failure ({self.kind}) in {self.target or 'the solution'}: {self.message}"]
-        if self.traceback:
-            parts.append(f"Traceback:\n{self.traceback[-8_000:]}")
-        if self.code:
-            parts.append(f"The failing code:\n{self.code}")
-        if self.results:
-            parts.append(f"Results so far: {compact(list(self.results))}")
-        return "\n\n".join(parts)
-
-
-@dataclass(frozen=True)
-class Review:
-    """A diagnosis and one proposed fix."""
-
-    diagnosis: str
-    fix_kind: FixKind
-    explanation: str = ""
-    target: str | None = None
-    code: str | None = None
-    plan_change: dict[str, Any] | None = None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Review:
-        fix = data["fix"]
-        return cls(
-            diagnosis=data["diagnosis"],
-            fix_kind=fix["kind"],
-            explanation=fix.get("explanation", ""),
-            target=fix.get("target"),
-            code=fix.get("code"),
-            plan_change=fix.get("plan_change"),
-        )
-
-
 def _review_problems(data: dict[str, Any]) -> list[Problem]:
     validator = jsonschema.Draft202012Validator(REVIEW_SCHEMA)
     problems = [
@@ -132,24 +98,6 @@ class ClaudeReviewer:
             found = "; ".join(str(p) for p in result.problems)
             raise ModelAnswerInvalid("reviewer", "a valid submit_review call", found)
         return Review.from_json(result.data)
-
-
-@dataclass(frozen=True)
-class Attempt(Generic[S]):
-    """One pass of the loop: the solution tried, its failure (None: valid), the review it got."""
-
-    number: int
-    solution: S
-    failure: Failure | None = None
-    review: Review | None = None
-
-
-@dataclass(frozen=True)
-class LoopResult(Generic[S]):
-    """The valid solution and every attempt that led to it."""
-
-    solution: S
-    attempts: tuple[Attempt[S], ...] = field(default=())
 
 
 def review_loop(

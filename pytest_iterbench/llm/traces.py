@@ -22,10 +22,10 @@ from typing import Any, Literal
 from filelock import FileLock
 
 from pytest_iterbench.llm.pricing import TokenUsage
+from pytest_iterbench.workspace.paths import WorkspacePaths
 
 Role = Literal["planner", "solver", "reviewer"]
 CallStatus = Literal["ok", "error"]
-TRACES_DIR = Path(".iterbench") / "traces"
 
 
 def prompt_hash(request: dict[str, Any]) -> str:
@@ -117,7 +117,7 @@ class TraceStore:
     """The trace files of one workspace (``<workspace>/.iterbench/traces/``)."""
 
     def __init__(self, workspace_root: Path, *, store_content: bool = True) -> None:
-        self.directory = Path(workspace_root) / TRACES_DIR
+        self.directory = WorkspacePaths(Path(workspace_root)).traces_dir
         self.store_content = store_content
 
     def append(self, record: TraceRecord) -> Path:

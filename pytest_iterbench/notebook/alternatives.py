@@ -34,6 +34,7 @@ from pytest_iterbench.notebook.errors import AlternativesError
 from pytest_iterbench.notebook.exercises import Exercise
 from pytest_iterbench.notebook.parse import slugify
 from pytest_iterbench.notebook.solvers import Solution
+from pytest_iterbench.workspace.paths import WorkspacePaths
 
 RUN_ID = "alternatives"
 HARNESS_TIMEOUT = 3600.0
@@ -218,12 +219,13 @@ def write_workspace(
     metrics = _metric_entries(metric_ids)
     runs = [{"id": RUN_ID, "name": "Alternatives of the notebook's exercises",
              "iteration_ids": [it["id"] for it in iterations], "metric_ids": list(metric_ids)}]  # fmt: skip
-    for name, key, entries in (
-        ("iterations.json", "iterations", iterations),
-        ("metrics.json", "metrics", metrics),
-        ("runs.json", "runs", runs),
+    paths = WorkspacePaths(folder)
+    for path, key, entries in (
+        (paths.iterations, "iterations", iterations),
+        (paths.metrics, "metrics", metrics),
+        (paths.runs, "runs", runs),
     ):
-        (folder / name).write_text(json.dumps({key: entries}, indent=2), encoding="utf-8")
+        path.write_text(json.dumps({key: entries}, indent=2), encoding="utf-8")
     (folder / "pytest.ini").write_text(
         "[pytest]\n", encoding="utf-8"
     )  # no outer configuration applies
@@ -265,7 +267,7 @@ def _latest_records(
 ) -> list[dict[str, Any]]:
     try:
         records: list[dict[str, Any]] = json.loads(
-            (folder / "results.json").read_text(encoding="utf-8")
+            WorkspacePaths(folder).results.read_text(encoding="utf-8")
         )["results"]
     except (OSError, ValueError, KeyError) as exc:
         tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-20:])
@@ -341,5 +343,5 @@ def benchmark_alternatives(
     )
     completed = run_harness(folder)
     choices = choose(_latest_records(folder, completed), exercises, solutions, metric_ids)
-    report = folder / "reports" / "comparison_report.md"
+    report = WorkspacePaths(folder).report
     return BenchmarkOutcome(choices, report if report.is_file() else None, folder)

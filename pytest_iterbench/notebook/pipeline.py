@@ -56,8 +56,10 @@ from pytest_iterbench.notebook.state import (
     content_hash,
 )
 from pytest_iterbench.notebook.validate import ValidationTarget, validate_notebooks
+from pytest_iterbench.workspace.paths import WorkspacePaths
 
-WORK_ROOT = Path(".iterbench") / "notebooks"
+WORK_ROOT = WorkspacePaths(Path()).notebooks_dir  # relative: progress records it so
+BENCH_DIR = "bench"  # in a notebook's work folder: the workspace of its alternatives
 StepHook = Callable[[Step, NotebookProgress], None]
 
 
@@ -331,7 +333,7 @@ class Pipeline:
         text = f"{self.solver.name} solver: {len(chosen)} solution(s)"
         if self.options.alternatives > 1 and any(len(found) > 1 for found in options.values()):
             outcome = benchmark_alternatives(
-                notebook.work / "bench",
+                notebook.work / BENCH_DIR,
                 notebook.read("assignment.ipynb"),
                 exercises,
                 options,
@@ -412,7 +414,7 @@ class Pipeline:
         if self.options.export.dedupe_images:
             notes.append(f"{folded} duplicate image(s) folded")
         written = [completed, html]
-        report = notebook.work / "bench" / "reports" / "comparison_report.md"
+        report = WorkspacePaths(notebook.work / BENCH_DIR).report
         solutions = json.loads((notebook.work / "solutions.json").read_text(encoding="utf-8"))
         if solutions.get("benchmark") and report.is_file():
             copy = output / f"{notebook.stem}_comparison_report.md"

@@ -25,8 +25,8 @@ from filelock import FileLock
 from pytest_iterbench.atomic import write_text_atomically
 from pytest_iterbench.notebook.errors import StateError
 from pytest_iterbench.results.records import utc_now
+from pytest_iterbench.workspace.paths import WorkspacePaths
 
-STATE_FILE = "state.json"
 SECTION = "notebooks"
 Step = Literal["parse", "solve", "build", "validate", "export", "archive"]
 STEPS: tuple[Step, ...] = get_args(Step)
@@ -108,8 +108,9 @@ class StateStore:
     """The notebook processor's view of ``<workspace>/state.json``."""
 
     def __init__(self, workspace: Path) -> None:
-        self.path = workspace / STATE_FILE
-        self._lock = FileLock(str(workspace / ".iterbench" / "state.json.lock"))
+        paths = WorkspacePaths(workspace)
+        self.path = paths.state
+        self._lock = FileLock(str(paths.state_lock))
 
     def _read(self) -> dict[str, Any]:
         try:

@@ -59,6 +59,11 @@ class WorkspacePaths:
         return self.root / STATE_FILE
 
     @property
+    def state_lock(self) -> Path:
+        """The lock around ``state.json``'s read-modify-write."""
+        return self.state_dir / "state.json.lock"
+
+    @property
     def reports_dir(self) -> Path:
         return self.root / REPORTS_DIR
 

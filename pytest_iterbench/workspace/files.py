@@ -1,0 +1,74 @@
+"""Reading a workspace's files: JSON documents, and the Python objects they name.
+
+Each reader reports what is wrong as :class:`~pytest_iterbench.errors.Problem`
+values naming the file and the place, so that a caller can gather every problem
+of a workspace before it reports them at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pytest_iterbench.errors import Problem, WorkspaceError
+from pytest_iterbench.workspace.schemas import SchemaName, validate
+
+
+def read_json(path: Path, display: str) -> tuple[Any, list[Problem]]:
+    """Parse one JSON file; a syntax error becomes a problem with its line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [Problem(display, "", f"file not found (expected at {path})")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(display, "", f"cannot be read: {exc}")]
+    try:
+        return json.loads(text), []
+    except json.JSONDecodeError as exc:
+        return None, [
+            Problem(display, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}")
+        ]
+
+
+def read_document(path: Path, name: SchemaName) -> tuple[Any, list[Problem]]:
+    """One definition file, parsed and schema-validated: the document (None if any problem) and the problems."""
+    document, problems = read_json(path, path.name)
+    if problems:
+        return None, problems
+    problems = validate(name, document, path.name)
+    return (None if problems else document), problems
+
+
+def load_document(path: Path, name: SchemaName) -> Any:
+    """One definition file, parsed and schema-validated; WorkspaceError otherwise."""
+    document, problems = read_document(path, name)
+    if problems:
+        raise WorkspaceError(problems)
+    return document
+
+
+@contextmanager
+def importable_from(directory: Path) -> Iterator[None]:
+    """Make modules in ``directory`` importable for the duration of the block."""
+    entry = str(directory)
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if entry in sys.path:
+            sys.path.remove(entry)
+
+
+def import_object(dotted: str) -> Any:
+    """Import ``package.module.Name``; raise ImportError with the reason."""
+    module_name, _, attribute = dotted.rpartition(".")
+    module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attribute)
+    except AttributeError as exc:
+        raise ImportError(f"module {module_name!r} has no attribute {attribute!r}") from exc
