@@ -66,7 +66,9 @@ def test_a_changed_configuration_is_not_comparable_and_an_unknown_session_is_an_
     unknown = pytester.runpytest(
         "--iterbench", "run-001", "--iterbench-compare", "20000101T000000Z-nothere"
     )
-    assert unknown.ret == pytest.ExitCode.INTERNAL_ERROR
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR, (
+        "a mistaken --iterbench-compare is a usage error"
+    )
     unknown.stdout.fnmatch_lines(
         ["*ERROR: *unknown session '20000101T000000Z-nothere' to compare with; known sessions: *"]
     )
