@@ -44,10 +44,11 @@ def scope_of(nodeid: str, scopes: Mapping[str, str]) -> str | None:
 class IterationScheduling(LoadScopeScheduling):  # type: ignore[misc]
     """``--dist load`` for an iterbench session: one execution's items on one worker.
 
-    xdist offers no public way to choose an item's scope (pytest-xdist issue
-    #1386): ``_split_scope`` is the private seam its own ``LoadFileScheduling``
-    overrides, and this override is the smallest dependence on its internals
-    (its ``loadgroup`` marker does not work under pytest 9, see above).
+    xdist offers no public way to choose an item's scope: its public way to
+    group items, the ``loadgroup`` marker, is broken under pytest 9
+    (pytest-xdist issue #1386). ``_split_scope`` is the private seam its own
+    ``LoadFileScheduling`` overrides; this override is the smallest dependence
+    on xdist's internals, to drop when the marker works again.
     """
 
     def __init__(self, config: Any, log: Any, scopes: Mapping[str, str]) -> None:
