@@ -108,7 +108,9 @@ def test_metric_tests_come_from_paths_else_testpaths_else_the_metrics_folder(
     pytester.makeini(ini)
     result = pytester.runpytest("--iterbench", "run-001", "-p", "no:cacheprovider", *args)
     result.assert_outcomes(passed=2)
-    assert recorded_metrics(workspace) == expected, "the run's class metrics always, tests as chosen"
+    assert recorded_metrics(workspace) == expected, (
+        "the run's class metrics always, tests as chosen"
+    )
 
 
 def test_naming_a_run_item_on_the_command_line_runs_that_item_alone(workspace, pytester):
