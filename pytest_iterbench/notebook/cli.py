@@ -36,6 +36,7 @@ from pytest_iterbench.notebook.pipeline import Pipeline, PipelineOptions
 from pytest_iterbench.notebook.runner import DEFAULT_CELL_TIMEOUT
 from pytest_iterbench.notebook.solvers import SOLVER_NAMES
 from pytest_iterbench.notebook.validate import ValidationTarget, validate_notebooks
+from pytest_iterbench.workspace.arguments import add_dir_argument
 
 
 def _seconds(text: str) -> float | None:
@@ -59,10 +60,11 @@ def _add_run_parser(commands: Any) -> None:
         help="process every notebook of INPUT: parse, solve, build, validate, export, archive",
     )
     run.add_argument("input", type=Path, help="the folder of assignment notebooks (input/)")
-    run.add_argument(
-        "--workspace",
-        type=Path,
-        help="where output/, done/ and state.json go (default: INPUT's parent)",
+    add_dir_argument(
+        run,
+        default=None,
+        positional_alias=False,
+        help="workspace: where output/, done/ and state.json go (default: INPUT's parent)",
     )
     run.add_argument(
         "--solver", choices=SOLVER_NAMES, default="files", help="who solves the exercises"
@@ -117,7 +119,7 @@ def add_notebook_parser(subparsers: Any) -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     options = PipelineOptions(
         input_dir=args.input,
-        workspace=args.workspace,
+        workspace=args.dir,
         solver=args.solver,
         solutions=args.solutions,
         alternatives=max(1, args.alternatives),
