@@ -8,7 +8,6 @@ import pytest
 
 HOOKS_CONFTEST = """
 import itertools
-import os
 
 import pytest
 
@@ -24,7 +23,7 @@ def pytest_iterbench_environment(config, environment):
 
 
 def pytest_iterbench_record(config, record):
-    record["metadata"]["stamped_in"] = os.environ.get("PYTEST_XDIST_WORKER", "controller")
+    record["metadata"]["stamped_in"] = "worker" if hasattr(config, "workerinput") else "controller"
 
 
 def pytest_iterbench_report_sections(config, comparison):
