@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## Run the example workspace's benchmark end to end: results.json + reports/.
+## `metrics` names the example's metric tests: the ini's testpaths are the project's own tests.
 run: $(STAMP)
-	$(BIN)/pytest --iterbench run-002 -n auto --iterbench-plots
+	$(BIN)/pytest --iterbench run-002 -n auto --iterbench-plots metrics
 
 ## Lint, then the project's own tests on two workers, slow end-to-end checks included.
 test: lint

@@ -1,6 +1,8 @@
 """The ``iterbench`` command: validate a workspace, run, report, recover; plan, costs.
 
->>> main(["validate", "."])  # doctest: +SKIP
+Every subcommand names the workspace with ``--dir DIR`` (default ``.``).
+
+>>> main(["validate", "--dir", "."])  # doctest: +SKIP
 workspace /path: OK (3 iterations, 6 metrics, 2 runs)
 0
 """
@@ -20,6 +22,7 @@ from pytest_iterbench.report.gate import compare_stored_sessions, workspace_tole
 from pytest_iterbench.report.reading import load_run_samples
 from pytest_iterbench.report.writer import REPORT_PATH, write_reports
 from pytest_iterbench.results.store import ResultsStore
+from pytest_iterbench.workspace.arguments import add_dir_argument, chosen_dir
 from pytest_iterbench.workspace.loader import Workspace
 
 if TYPE_CHECKING:
@@ -36,19 +39,19 @@ def _parser() -> argparse.ArgumentParser:
         "validate",
         help="check iterations.json, metrics.json and runs.json (schemas, cross-references)",
     )
-    validate.add_argument("workspace", nargs="?", default=".", help="workspace folder (default: .)")
+    add_dir_argument(validate)
     run = commands.add_parser(
         "run", help="run RUN_ID through pytest (extra arguments after -- go to pytest)"
     )
     run.add_argument("run_id")
-    run.add_argument("--dir", default=".", help="workspace folder (default: .)")
+    add_dir_argument(run, positional_alias=False)
     run.add_argument(
         "pytest_args", nargs=argparse.REMAINDER, help="arguments for pytest, e.g. -- -n auto"
     )
     report = commands.add_parser(
         "report", help="regenerate reports/comparison_report.md from results.json"
     )
-    report.add_argument("workspace", nargs="?", default=".")
+    add_dir_argument(report)
     report.add_argument("--run", required=True, help="the run to report on")
     report.add_argument(
         "--session", help="the session to report and gate (default: the run's latest)"
@@ -61,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     recover = commands.add_parser(
         "recover", help="fold journals of interrupted sessions into results.json"
     )
-    recover.add_argument("workspace", nargs="?", default=".")
+    add_dir_argument(recover)
     _add_notebook_parser(commands)
     add_plan_parser(commands)
     add_costs_parser(commands)
@@ -91,7 +94,7 @@ def _notebook(args: argparse.Namespace) -> int:
     return run_notebook_command(args)
 
 
-def _validate(workspace: str) -> int:
+def _validate(workspace: Path) -> int:
     loaded = Workspace.load(workspace)
     print(
         f"workspace {loaded.root}: OK ({len(loaded.iterations)} iterations, {len(loaded.metrics)} metrics, {len(loaded.runs)} runs)"
@@ -99,14 +102,14 @@ def _validate(workspace: str) -> int:
     return 0
 
 
-def _run(run_id: str, directory: str, pytest_args: list[str]) -> int:
+def _run(run_id: str, directory: Path, pytest_args: list[str]) -> int:
     import pytest
 
     args = [arg for arg in pytest_args if arg != "--"]
-    return int(pytest.main(["--iterbench", run_id, "--iterbench-dir", directory, *args]))
+    return int(pytest.main(["--iterbench", run_id, "--iterbench-dir", str(directory), *args]))
 
 
-def _report(directory: str, run_id: str, session: str | None, compare: str | None) -> int:
+def _report(directory: Path, run_id: str, session: str | None, compare: str | None) -> int:
     workspace = Workspace.load(directory)
     run = workspace.run(run_id)
     store = ResultsStore(workspace.root)
@@ -138,8 +141,8 @@ def _warn(store: ResultsStore) -> None:
         print(f"warning: {warning}", file=sys.stderr)
 
 
-def _recover(directory: str) -> int:
-    store = ResultsStore(Path(directory).resolve())
+def _recover(directory: Path) -> int:
+    store = ResultsStore(directory.resolve())
     count = store.recover()
     _warn(store)
     print(f"recovered {count} records into {store.path}")
@@ -160,12 +163,12 @@ def main(argv: Sequence[str] | None = None, *, http_client: httpx2.Client | None
         if args.command == "costs":
             return run_costs(args)
         if args.command == "validate":
-            return _validate(args.workspace)
+            return _validate(chosen_dir(args))
         if args.command == "run":
-            return _run(args.run_id, args.dir, args.pytest_args)
+            return _run(args.run_id, chosen_dir(args), args.pytest_args)
         if args.command == "report":
-            return _report(args.workspace, args.run, args.session, args.compare)
-        return _recover(args.workspace)
+            return _report(chosen_dir(args), args.run, args.session, args.compare)
+        return _recover(chosen_dir(args))
     except (WorkspaceError, PlanInvalid) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4

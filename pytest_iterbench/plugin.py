@@ -9,26 +9,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
+from pytest_iterbench import hookspec
 from pytest_iterbench.errors import WorkspaceError
-from pytest_iterbench.execution.executor import Limits
 from pytest_iterbench.harness import fixtures
 from pytest_iterbench.harness.collection import (
-    METRIC_MARKER,
-    TARGET_KEY,
     RunFile,
-    Target,
-    slot_suffix,
+    collection_args,
+    parametrize_metric_test,
+    select_metric_tests,
 )
-from pytest_iterbench.harness.fixtures import SESSION_KEY
-from pytest_iterbench.harness.session import IterbenchSession, SessionSettings
-from pytest_iterbench.results.records import git_commit, new_session_id
-from pytest_iterbench.workspace.loader import RUNS_FILE, Workspace
+from pytest_iterbench.harness.session import SESSION_KEY, IterbenchSession
+from pytest_iterbench.harness.settings import DEFAULT_TIMEOUT, read_settings, workspace_dir
+from pytest_iterbench.harness.target import METRIC_MARKER
+from pytest_iterbench.workspace.loader import Workspace
 
-DEFAULT_TIMEOUT = 3600.0
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspec)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,11 +99,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "iterbench_timeout",
         f"default timeout of an iteration in seconds (0 for none; default {DEFAULT_TIMEOUT:g})",
+        type="float",
         default=None,
     )
     parser.addini(
         "iterbench_memory_limit",
         "default memory limit of an iteration in MB (default none)",
+        type="float",
         default=None,
     )
     parser.addini(
@@ -114,47 +117,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "iterbench_threads",
         "BLAS/OpenMP/torch threads per xdist worker: 'auto' (cpus // workers), 'none', or a number",
+        type=int | Literal["auto", "none"],
         default="auto",
-    )
-
-
-def _workspace_dir(config: pytest.Config) -> Path:
-    option = config.getoption("iterbench_dir")
-    if option:
-        return (config.invocation_params.dir / str(option)).resolve()
-    ini = config.getini("iterbench_dir")
-    base = config.inipath.parent if config.inipath else config.rootpath
-    return (base / str(ini)).resolve() if ini else config.rootpath
-
-
-def _number(config: pytest.Config, option: str, default: float | None) -> float | None:
-    value = config.getoption(option)
-    if value is None:
-        ini = config.getini(option)
-        try:
-            value = float(ini) if ini not in (None, "") else default
-        except ValueError:
-            raise pytest.UsageError(f"ini option {option} = {ini!r}: expected a number") from None
-    return value if value else None
-
-
-def _settings(config: pytest.Config, run_id: str, workspace: Workspace) -> SessionSettings:
-    workerinput = getattr(config, "workerinput", None)
-    return SessionSettings(
-        run_id=run_id,
-        limits=Limits(
-            timeout=_number(config, "iterbench_timeout", DEFAULT_TIMEOUT),
-            memory_limit_mb=_number(config, "iterbench_memory_limit", None),
-        ),
-        preload=list(config.getini("iterbench_preload")),
-        session_id=workerinput["iterbench_session_id"] if workerinput else new_session_id(),
-        exclusive=bool(config.getoption("iterbench_exclusive")),
-        compare=config.getoption("iterbench_compare"),
-        threads=str(config.getini("iterbench_threads")),
-        plots=bool(config.getoption("iterbench_plots") or config.getini("iterbench_plots")),
-        git_commit=workerinput.get("iterbench_git_commit")
-        if workerinput
-        else git_commit(workspace.root),
     )
 
 
@@ -168,27 +132,41 @@ def pytest_configure(config: pytest.Config) -> None:
     if not run_id:
         return
     try:
-        workspace = Workspace.load(_workspace_dir(config))
-        state = IterbenchSession(config, workspace, _settings(config, run_id, workspace))
+        workspace = Workspace.load(workspace_dir(config))
+        state = IterbenchSession(config, workspace, read_settings(config, run_id, workspace))
     except WorkspaceError as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[SESSION_KEY] = state
     config.pluginmanager.register(state, "iterbench-session")
+    if state.needs_notebooks():
+        _register_notebook_runner(config)
     if not hasattr(config, "workerinput"):
         state.start_controller()
-    if config.args_source != pytest.Config.ArgsSource.ARGS:
-        metrics_dir = workspace.root / "metrics"
-        config.args = [
-            str(workspace.root / RUNS_FILE),
-            *([str(metrics_dir)] if metrics_dir.is_dir() else []),
-        ]
+    config.args = collection_args(config, workspace.root)
+
+
+def _register_notebook_runner(config: pytest.Config) -> None:
+    """The ``.ipynb`` runner, imported only for a run with notebooks (its imports are heavy)."""
+    try:
+        from pytest_iterbench.notebook import iteration_runner
+    except ImportError:
+        return  # the executor names the notebook extra when a notebook iteration runs
+    if not config.pluginmanager.is_registered(iteration_runner):
+        config.pluginmanager.register(iteration_runner, "iterbench-notebook-runner")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(SESSION_KEY, None)
+    if state is not None:
+        state.close()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
+    """Send each xdist worker the session's ids (a ``WorkerInput``)."""
     state = node.config.stash.get(SESSION_KEY, None)
     if state is not None:
-        node.workerinput["iterbench_git_commit"] = state.settings.git_commit
+        node.workerinput.update(state.settings.worker_input())
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
@@ -204,56 +182,20 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     state = parent.config.stash.get(SESSION_KEY, None)
-    if state is not None and file_path == state.workspace.root / RUNS_FILE:
+    if state is not None and file_path == state.paths.runs:
         return RunFile.from_parent(parent, path=file_path, state=state)
     return None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "iteration" not in metafunc.fixturenames:
-        return
     state = metafunc.config.stash.get(SESSION_KEY, None)
-    if state is None:
-        return
-    marker = metafunc.definition.get_closest_marker(METRIC_MARKER)
-    where = metafunc.definition.nodeid
-    if marker is None or not marker.args:
-        pytest.fail(
-            f"{where}: a metric test needs @pytest.mark.{METRIC_MARKER}('METRIC_ID') naming its metric in metrics.json",
-            pytrace=False,
-        )
-    metric_id = marker.args[0]
-    if metric_id not in state.workspace.metrics:
-        pytest.fail(
-            f"{where}: @pytest.mark.{METRIC_MARKER}({metric_id!r}): unknown metric; metrics.json defines: {', '.join(state.workspace.metrics)}",
-            pytrace=False,
-        )
-    params = []
-    for iteration_id in state.run.iteration_ids:
-        seeds = state.run.repeat_seeds(state.workspace.iterations[iteration_id])
-        for repeat, seed in enumerate(seeds):
-            param_id = iteration_id + slot_suffix(repeat, len(seeds))
-            params.append(pytest.param((iteration_id, repeat, seed), id=param_id))
-    metafunc.parametrize("iteration", params, indirect=True)
+    if state is not None and "iteration" in metafunc.fixturenames:
+        parametrize_metric_test(metafunc, state)
 
 
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     state = config.stash.get(SESSION_KEY, None)
-    if state is None:
-        return
-    selected, deselected = [], []
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        marker = item.get_closest_marker(METRIC_MARKER)
-        if callspec is not None and marker is not None and "iteration" in callspec.params:
-            iteration_id, repeat, seed = callspec.params["iteration"]
-            item.stash[TARGET_KEY] = Target(iteration_id, marker.args[0], repeat, seed)
-            if marker.args[0] not in state.run.metric_ids:
-                deselected.append(item)
-                continue
-        selected.append(item)
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = selected
+    if state is not None:
+        select_metric_tests(config, items, state)

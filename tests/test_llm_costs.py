@@ -130,7 +130,7 @@ def test_costs_sums_by_role_model_and_day(tmp_path, capsys):
 
 def test_costs_by_iteration_and_bad_groupings(tmp_path, capsys):
     traced(tmp_path, record(iteration="v1"), record(iteration=None))
-    assert cli.main(["costs", str(tmp_path), "--by", "iteration"]) == 0
+    assert cli.main(["costs", "--dir", str(tmp_path), "--by", "iteration"]) == 0
     out = capsys.readouterr().out
     assert "| v1 | 1 |" in out
     assert "| - | 1 |" in out

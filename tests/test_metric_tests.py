@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+XDIST = pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
+
 SEED_BASE = '''
 """A verbatim copy of the seed's benchmarks/metrics/base.py: not pytest-iterbench's classes."""
 from abc import ABC, abstractmethod
@@ -57,7 +59,8 @@ class EntryPointSize(BaseMetric):
 """
 
 
-def test_a_seed_signature_metric_class_works_unchanged(workspace, pytester):
+@XDIST
+def test_a_seed_signature_metric_class_works_unchanged(workspace, pytester, xdist):
     workspace.iteration("small", "def run(p):\n    return {}\n", parameters={"scale": 1})
     workspace.iteration(
         "large", "def run(p):\n    return {}\n" + "# padding\n" * 10, parameters={"scale": 2}
@@ -68,7 +71,7 @@ def test_a_seed_signature_metric_class_works_unchanged(workspace, pytester):
     pytester.mkpydir("seedmetrics")
     pytester.path.joinpath("seedmetrics", "base.py").write_text(SEED_BASE)
     pytester.path.joinpath("seedmetrics", "size.py").write_text(SEED_METRIC)
-    pytester.runpytest("--iterbench", "run-001").assert_outcomes(passed=2)
+    pytester.runpytest("--iterbench", "run-001", *xdist).assert_outcomes(passed=2)
     records = {r["iteration_id"]: r for r in workspace.results()}
     small = len("def run(p):\n    return {}\n")
     assert records["small"]["value"] == small
@@ -80,7 +83,8 @@ def test_a_seed_signature_metric_class_works_unchanged(workspace, pytester):
     )
 
 
-def test_metric_class_options_and_pytest_iterbench_base_class(workspace, pytester):
+@XDIST
+def test_metric_class_options_and_pytest_iterbench_base_class(workspace, pytester, xdist):
     workspace.iteration("v1", "def run(p):\n    return {'score': 0.5}\n")
     workspace.metric(
         "scaled", "scaled_metric.Scaled", unit="points", options={"factor": 10}
@@ -101,7 +105,7 @@ def test_metric_class_options_and_pytest_iterbench_base_class(workspace, pyteste
                 return MetricResult(self.metric_id, execution.outputs["score"] * self.factor, self.unit)
         """
     )
-    pytester.runpytest("--iterbench", "run-001").assert_outcomes(passed=1)
+    pytester.runpytest("--iterbench", "run-001", *xdist).assert_outcomes(passed=1)
     (record,) = workspace.results()
     assert record["value"] == 5.0
     assert record["metric_id"] == "scaled"
@@ -135,7 +139,8 @@ def test_ordinary():
 """
 
 
-def test_metric_tests_record_values_fail_and_are_deselected(workspace, pytester):
+@XDIST
+def test_metric_tests_record_values_fail_and_are_deselected(workspace, pytester, xdist):
     workspace.iteration("few", "def run(p):\n    return {'y_pred': [0, 0, 0, 1]}\n")
     workspace.iteration("many", "def run(p):\n    return {'y_pred': [1, 1, 0, 1]}\n")
     for metric_id in ("per_class", "threshold", "forgetful", "not_in_run"):
@@ -143,8 +148,9 @@ def test_metric_tests_record_values_fail_and_are_deselected(workspace, pytester)
     workspace.run("run-001", metric_ids=["per_class", "threshold", "forgetful"]).write()
     pytester.mkpydir("metrics")
     pytester.path.joinpath("metrics", "test_custom.py").write_text(METRIC_TESTS)
-    result = pytester.runpytest("--iterbench", "run-001")
-    result.assert_outcomes(passed=4, failed=3, deselected=2)
+    result = pytester.runpytest("--iterbench", "run-001", *xdist)
+    # xdist's workers deselect, and its controller does not count them: records show it below.
+    result.assert_outcomes(passed=4, failed=3, deselected=0 if xdist else 2)
     result.stdout.fnmatch_lines(
         ["*metric test metrics/test_custom.py::test_forgetful*recorded no value*"]
     )
@@ -165,7 +171,10 @@ def test_metric_tests_record_values_fail_and_are_deselected(workspace, pytester)
     assert "not_in_run" not in {r["metric_id"] for r in records}
 
 
-def test_metric_test_with_unknown_metric_or_no_marker_is_a_collection_error(workspace, pytester):
+@XDIST
+def test_metric_test_with_unknown_metric_or_no_marker_is_a_collection_error(
+    workspace, pytester, xdist
+):
     workspace.iteration("v1").builtin_metrics().run().write()
     pytester.makepyfile(
         test_unknown="""
@@ -180,8 +189,11 @@ def test_metric_test_with_unknown_metric_or_no_marker_is_a_collection_error(work
             record_result(1)
         """,
     )
-    result = pytester.runpytest("--iterbench", "run-001", "test_unknown.py", "test_unmarked.py")
-    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result = pytester.runpytest(
+        "--iterbench", "run-001", "test_unknown.py", "test_unmarked.py", *xdist
+    )
+    # Serial pytest stops at collection errors; xdist's controller reports them as failures.
+    assert result.ret == (pytest.ExitCode.TESTS_FAILED if xdist else pytest.ExitCode.INTERRUPTED)
     result.stdout.fnmatch_lines(
         [
             "*test_unknown.py::test_unknown: @pytest.mark.metric('nope'): unknown metric; metrics.json defines: accuracy, f1_macro*",
@@ -190,7 +202,8 @@ def test_metric_test_with_unknown_metric_or_no_marker_is_a_collection_error(work
     )
 
 
-def test_failing_iteration_makes_its_metric_tests_errors(workspace, pytester):
+@XDIST
+def test_failing_iteration_makes_its_metric_tests_errors(workspace, pytester, xdist):
     workspace.iteration("broken", "def run(p):\n    raise RuntimeError('no data')\n").metric(
         "custom"
     ).run().write()
@@ -203,7 +216,7 @@ def test_failing_iteration_makes_its_metric_tests_errors(workspace, pytester):
             record_result(1)
         """
     )
-    result = pytester.runpytest("--iterbench", "run-001", "test_custom.py")
+    result = pytester.runpytest("--iterbench", "run-001", "test_custom.py", *xdist)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*iteration 'broken' error: RuntimeError: no data*"])
     (record,) = workspace.results()

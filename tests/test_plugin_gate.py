@@ -17,6 +17,8 @@ def run(parameters):
     return {"y_true": [1, 1, 1, 1], "y_pred": predictions}
 """
 
+XDIST = pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
+
 
 @pytest.fixture
 def gated(workspace):
@@ -33,12 +35,13 @@ def predict(workspace, digits: str) -> None:
     (Path(workspace.root) / "iterations" / "v1" / "predictions.txt").write_text(digits)
 
 
-def test_the_gate_fails_a_session_whose_metric_got_worse_beyond_tolerance(gated, pytester):
-    first = pytester.runpytest("--iterbench", "run-001", "--iterbench-compare", "last")
+@XDIST
+def test_the_gate_fails_a_session_whose_metric_got_worse_beyond_tolerance(gated, pytester, xdist):
+    first = pytester.runpytest("--iterbench", "run-001", "--iterbench-compare", "last", *xdist)
     first.assert_outcomes(passed=2)
     first.stdout.fnmatch_lines(["*no earlier session of this run to compare with; nothing gated*"])
     predict(gated, "1110")  # data changes, code does not: the configuration is the same
-    second = pytester.runpytest("--iterbench", "run-001", "--iterbench-compare", "last")
+    second = pytester.runpytest("--iterbench", "run-001", "--iterbench-compare", "last", *xdist)
     assert second.ret == pytest.ExitCode.TESTS_FAILED
     second.stdout.fnmatch_lines(
         [
@@ -48,35 +51,39 @@ def test_the_gate_fails_a_session_whose_metric_got_worse_beyond_tolerance(gated,
         ]
     )
     assert len(gated.results()) == 4, "a failed gate still records the session"
-    third = pytester.runpytest("--iterbench", "run-001", "--iterbench-compare", "last")
+    third = pytester.runpytest("--iterbench", "run-001", "--iterbench-compare", "last", *xdist)
     assert third.ret == pytest.ExitCode.OK
     third.stdout.fnmatch_lines(["*: OK, 0 regressions, 1 within tolerance"])
 
 
+@XDIST
 def test_a_changed_configuration_is_not_comparable_and_an_unknown_session_is_an_error(
-    gated, pytester
+    gated, pytester, xdist
 ):
-    pytester.runpytest("--iterbench", "run-001").assert_outcomes(passed=2)
+    pytester.runpytest("--iterbench", "run-001", *xdist).assert_outcomes(passed=2)
     predict(gated, "1100")
     main_py = Path(gated.root) / "iterations" / "v1" / "main.py"
     main_py.write_text(main_py.read_text() + "\n# tuned\n")
-    result = pytester.runpytest("--iterbench", "run-001", "--iterbench-compare", "last")
+    result = pytester.runpytest("--iterbench", "run-001", "--iterbench-compare", "last", *xdist)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*not comparable: v1: *"])
     unknown = pytester.runpytest(
-        "--iterbench", "run-001", "--iterbench-compare", "20000101T000000Z-nothere"
+        "--iterbench", "run-001", "--iterbench-compare", "20000101T000000Z-nothere", *xdist
     )
-    assert unknown.ret == pytest.ExitCode.INTERNAL_ERROR
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR, (
+        "a mistaken --iterbench-compare is a usage error"
+    )
     unknown.stdout.fnmatch_lines(
         ["*ERROR: *unknown session '20000101T000000Z-nothere' to compare with; known sessions: *"]
     )
 
 
-def test_the_report_command_regenerates_and_gates(gated, pytester, capsys):
-    pytester.runpytest("--iterbench", "run-001").assert_outcomes(passed=2)
+@XDIST
+def test_the_report_command_regenerates_and_gates(gated, pytester, capsys, xdist):
+    pytester.runpytest("--iterbench", "run-001", *xdist).assert_outcomes(passed=2)
     first_session = gated.results()[0]["session_id"]
     predict(gated, "1000")
-    pytester.runpytest("--iterbench", "run-001").assert_outcomes(passed=2)
+    pytester.runpytest("--iterbench", "run-001", *xdist).assert_outcomes(passed=2)
     (Path(gated.root) / "reports" / "comparison_report.md").unlink()
     assert main(["report", str(gated.root), "--run", "run-001"]) == 0
     report = (Path(gated.root) / "reports" / "comparison_report.md").read_text()
@@ -103,10 +110,11 @@ def test_the_report_command_regenerates_and_gates(gated, pytester, capsys):
     )
 
 
-def test_github_step_summary_receives_the_report(gated, pytester, monkeypatch):
+@XDIST
+def test_github_step_summary_receives_the_report(gated, pytester, monkeypatch, xdist):
     summary = Path(gated.root) / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    pytester.runpytest("--iterbench", "run-001").assert_outcomes(passed=2)
+    pytester.runpytest("--iterbench", "run-001", *xdist).assert_outcomes(passed=2)
     text = summary.read_text()
     assert text.startswith("# Comparison report: run-001")
     assert "| v1 | 100 |" in text

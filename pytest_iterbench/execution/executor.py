@@ -11,22 +11,18 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import time
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from filelock import FileLock
 
-from pytest_iterbench.errors import ExecutionFailed, IterbenchError
+from pytest_iterbench.errors import ExecutionFailed
 from pytest_iterbench.execution.exclusivity import MeasurementLock
-from pytest_iterbench.execution.isolation import (
-    ExecutionRequest,
-    ProcessTemplate,
-    RawOutcome,
-    Status,
-)
+from pytest_iterbench.execution.isolation import ExecutionRequest, RawOutcome, Status
+from pytest_iterbench.execution.keys import execution_key, timing_key
 from pytest_iterbench.execution.timing import TimedRounds, TimingPlan
 from pytest_iterbench.workspace.model import Iteration
 
@@ -124,6 +120,16 @@ class Execution:
         )
 
 
+class EntryPointRunner(Protocol):
+    """Runs one kind of entry point (``.py``, ``.ipynb``, ...) for the executor; never raises.
+
+    ``.py`` entry points run in the process template (``ProcessTemplate.execute``);
+    other kinds come from the ``pytest_iterbench_entry_point_runner`` hook.
+    """
+
+    def __call__(self, request: ExecutionRequest) -> RawOutcome: ...
+
+
 @dataclass(frozen=True)
 class Limits:
     """Session-wide defaults; an iteration's own ``timeout`` / ``memory_limit_mb`` win."""
@@ -144,7 +150,8 @@ class Executor:
     """Runs each iteration at most once per session, in isolation, and caches the result.
 
     ``scratch`` is the session's folder (shared by xdist workers on one host):
-    it holds the per-iteration lock, the child's result and the log. With
+    it holds the per-iteration lock, the child's result and the log.
+    ``runners`` maps an entry point's suffix (``.py``) to what runs it. With
     ``exclusive_executions`` (the run measures execution time), an execution
     holds the session's ``MeasurementLock`` exclusively: nothing else runs
     meanwhile, on any worker.
@@ -154,7 +161,7 @@ class Executor:
         self,
         workspace_root: Path,
         scratch: Path,
-        template: ProcessTemplate,
+        runners: Mapping[str, EntryPointRunner],
         limits: Limits,
         *,
         lock: MeasurementLock | None = None,
@@ -164,7 +171,7 @@ class Executor:
     ) -> None:
         self.workspace_root = workspace_root
         self.scratch = scratch
-        self.template = template
+        self.runners = dict(runners)
         self.limits = limits
         self.lock = lock or MeasurementLock(scratch, enabled=False)
         self.thread_cap = thread_cap
@@ -178,7 +185,7 @@ class Executor:
 
         Repeat ``r`` with a ``seed`` runs ``run({**parameters, "seed": seed})``.
         """
-        key = iteration.id if repeat == 0 else f"{iteration.id}.r{repeat}"
+        key = execution_key(iteration.id, repeat)
         if key in self._cache:
             return self._cache[key]
         self.scratch.mkdir(parents=True, exist_ok=True)
@@ -206,7 +213,7 @@ class Executor:
 
         The rounds are in the returned execution's ``timed_rounds``.
         """
-        key = f"{iteration.id}.r{repeat}.timing"
+        key = timing_key(iteration.id, repeat)
         self.scratch.mkdir(parents=True, exist_ok=True)
         configured = replace(iteration, parameters=effective_parameters(iteration, seed))
         with self._measuring(True):
@@ -237,10 +244,7 @@ class Executor:
             thread_cap=self.thread_cap,
             timing=timing,
         )
-        if iteration.entry_point.endswith(".ipynb"):
-            outcome = run_notebook(request, timing)
-        else:
-            outcome = self.template.execute(request)
+        outcome = self._runner(iteration.entry_point)(request)
         self.executed.append(key)
         with contextlib.suppress(FileNotFoundError):
             request.result_path.unlink()
@@ -249,39 +253,26 @@ class Executor:
             iteration, directory, outcome, log_path, self.workspace_root, exclusive
         )
 
+    def _runner(self, entry_point: str) -> EntryPointRunner:
+        suffix = Path(entry_point).suffix
+        runner = self.runners.get(suffix)
+        return runner if runner is not None else _no_runner(suffix)
 
-def run_notebook(request: ExecutionRequest, timing: dict[str, Any] | None) -> RawOutcome:
-    """A notebook entry point: parameters injected (papermill's convention), ``outputs`` read back.
 
-    The notebook runs in a Jupyter kernel of its own, started from this process:
-    its wall time is measured, its memory is not (the kernel is another process).
-    """
-    if timing is not None:
+def _no_runner(suffix: str) -> EntryPointRunner:
+    def fail(request: ExecutionRequest) -> RawOutcome:
+        hint = (
+            " (notebook iterations need the notebook extra: pip install 'pytest-iterbench[notebook]')"
+            if suffix == ".ipynb"
+            else ""
+        )
         return RawOutcome(
             "error",
-            reason="TimingMetric times run() of Python entry points; a notebook iteration is timed once, by exec_time",
+            reason=f"no runner for {suffix or 'suffix-less'} entry points such as {request.entry_point}{hint}; "
+            "a plugin provides one through the pytest_iterbench_entry_point_runner hook",
         )
-    try:
-        from pytest_iterbench.notebook import CellExecutionFailed, run_notebook_iteration
-    except ImportError as exc:
-        return RawOutcome(
-            "error",
-            reason=f"notebook iterations need the notebook extra (pip install 'pytest-iterbench[notebook]'): {exc}",
-        )
-    started = time.perf_counter()
-    path = request.directory / request.entry_point
-    try:
-        outputs = run_notebook_iteration(
-            path, request.parameters, timeout=request.timeout, cwd=request.directory
-        )
-    except CellExecutionFailed as exc:
-        request.log_path.write_text(str(exc), encoding="utf-8")
-        return RawOutcome("timeout" if exc.kind == "timeout" else "error", reason=str(exc))
-    except IterbenchError as exc:
-        return RawOutcome("error", reason=str(exc))
-    wall = time.perf_counter() - started
-    timings = {"wall_seconds": wall, "run_seconds": wall, "import_seconds": 0.0}
-    return RawOutcome("ok", result={"outputs": outputs, "timings": timings, "resources": {}})
+
+    return fail
 
 
 def effective_parameters(iteration: Iteration, seed: int | None) -> dict[str, Any]:

@@ -9,42 +9,18 @@ marked ``@pytest.mark.metric(ID)``) are parametrized over the run's iterations.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_iterbench.errors import IterbenchError
+from pytest_iterbench.execution.keys import run_slots
+from pytest_iterbench.harness.session import IterbenchSession
+from pytest_iterbench.harness.target import METRIC_MARKER, TARGET_KEY, Target
 from pytest_iterbench.metrics.base import BaseMetric
 from pytest_iterbench.metrics.builtin import TimingMetric
-
-if TYPE_CHECKING:
-    from pytest_iterbench.harness.session import IterbenchSession
-
-METRIC_MARKER = "metric"
-
-
-@dataclass(frozen=True)
-class Target:
-    """What an item measures: one metric of one execution (repeat) of one iteration."""
-
-    iteration_id: str
-    metric_id: str
-    repeat: int = 0
-    seed: int | None = None
-
-
-def slot_suffix(repeat: int, count: int) -> str:
-    """``-r2`` for the third repeat, nothing when the iteration runs once."""
-    return f"-r{repeat}" if count > 1 else ""
-
-
-TARGET_KEY = pytest.StashKey[Target]()
-
-
-def item_target(item: pytest.Item) -> Target | None:
-    """The pair an item measures, or None for an ordinary test."""
-    return item.stash.get(TARGET_KEY, None)
+from pytest_iterbench.workspace.paths import WorkspacePaths
 
 
 class RunFile(pytest.File):
@@ -66,17 +42,16 @@ class RunCollector(pytest.Collector):
         self.state = state
 
     def collect(self) -> Iterator[MetricItem]:
-        run = self.state.run
-        for iteration_id in run.iteration_ids:
-            seeds = run.repeat_seeds(self.state.workspace.iterations[iteration_id])
-            for repeat, seed in enumerate(seeds):
-                for metric_id in run.metric_ids:
-                    if metric_id not in self.state.workspace.metric_classes:
-                        continue  # produced by a metric test
-                    name = f"{iteration_id}-{metric_id}{slot_suffix(repeat, len(seeds))}"
-                    item = MetricItem.from_parent(self, name=name, state=self.state)
-                    item.stash[TARGET_KEY] = Target(iteration_id, metric_id, repeat, seed)
-                    yield item
+        workspace = self.state.workspace
+        for slot in run_slots(self.state.run, workspace.iterations):
+            for metric_id in self.state.run.metric_ids:
+                if metric_id not in workspace.metric_classes:
+                    continue  # produced by a metric test
+                item = MetricItem.from_parent(
+                    self, name=slot.item_name(metric_id), state=self.state
+                )
+                item.stash[TARGET_KEY] = Target.of(slot, metric_id)
+                yield item
 
 
 class MetricItem(pytest.Item):
@@ -134,3 +109,61 @@ def _call_hook(metric: Any, name: str) -> None:
     hook = getattr(metric, name, None)
     if callable(hook):
         hook()
+
+
+def parametrize_metric_test(metafunc: pytest.Metafunc, state: IterbenchSession) -> None:
+    """A metric test (it takes ``iteration``) as one item per execution of the run."""
+    marker = metafunc.definition.get_closest_marker(METRIC_MARKER)
+    where = metafunc.definition.nodeid
+    if marker is None or not marker.args:
+        pytest.fail(
+            f"{where}: a metric test needs @pytest.mark.{METRIC_MARKER}('METRIC_ID') naming its metric in metrics.json",
+            pytrace=False,
+        )
+    metric_id = marker.args[0]
+    if metric_id not in state.workspace.metrics:
+        pytest.fail(
+            f"{where}: @pytest.mark.{METRIC_MARKER}({metric_id!r}): unknown metric; metrics.json defines: {', '.join(state.workspace.metrics)}",
+            pytrace=False,
+        )
+    params = [
+        pytest.param(slot, id=slot.param_id)
+        for slot in run_slots(state.run, state.workspace.iterations)
+    ]
+    metafunc.parametrize("iteration", params, indirect=True)
+
+
+def select_metric_tests(
+    config: pytest.Config, items: list[pytest.Item], state: IterbenchSession
+) -> None:
+    """Give each metric test its target; deselect those whose metric the run does not include."""
+    selected, deselected = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        marker = item.get_closest_marker(METRIC_MARKER)
+        if callspec is not None and marker is not None and "iteration" in callspec.params:
+            item.stash[TARGET_KEY] = Target.of(callspec.params["iteration"], marker.args[0])
+            if marker.args[0] not in state.run.metric_ids:
+                deselected.append(item)
+                continue
+        selected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def collection_args(config: pytest.Config, workspace_root: Path) -> list[str]:
+    """What an iterbench session collects: the run's items, and the metric tests.
+
+    The class-metric items (``runs.json``) always; metric tests in the paths
+    given on the command line, else in the ini option ``testpaths``, else in the
+    workspace's ``metrics/`` folder (not the rootdir, which holds the project's
+    own tests).
+    """
+    paths = WorkspacePaths(workspace_root)
+    if config.args_source == pytest.Config.ArgsSource.INVOCATION_DIR:
+        folder = paths.metric_tests_dir
+        return [str(paths.runs), *([str(folder)] if folder.is_dir() else [])]
+    base = config.invocation_params.dir
+    named = any((base / arg.partition("::")[0]).resolve() == paths.runs for arg in config.args)
+    return list(config.args) if named else [str(paths.runs), *config.args]

@@ -22,10 +22,9 @@ import pytest
 from pytest_iterbench.execution.executor import Execution
 from pytest_iterbench.execution.timing import TimingPlan, time_rounds
 from pytest_iterbench.execution.timing_stats import timing_metadata
-from pytest_iterbench.harness.collection import item_target
-from pytest_iterbench.harness.session import IterbenchSession
+from pytest_iterbench.harness.session import SESSION_KEY, IterbenchSession
+from pytest_iterbench.harness.target import METRIC_MARKER, item_target
 
-SESSION_KEY = pytest.StashKey[IterbenchSession]()
 RecordResult = Callable[..., None]
 MeasureTime = Callable[..., dict[str, Any]]
 
@@ -48,8 +47,10 @@ def iteration(request: pytest.FixtureRequest) -> Execution:
     state = _session(request)
     target = item_target(request.node)
     if target is None:
-        raise pytest.UsageError(
-            f"{request.node.nodeid}: the iteration fixture needs @pytest.mark.metric(ID)"
+        # Inside a running test: a failure of this test, not a usage error of the session.
+        pytest.fail(
+            f"{request.node.nodeid}: the iteration fixture needs @pytest.mark.{METRIC_MARKER}(ID)",
+            pytrace=False,
         )
     return state.execution(target)
 

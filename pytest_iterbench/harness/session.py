@@ -11,49 +11,52 @@ then ``results.json`` and the report at the end.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_iterbench.errors import ExecutionFailed, IterbenchError, MetricSkipped
+from pytest_iterbench.errors import (
+    ExecutionFailed,
+    IterbenchError,
+    IterbenchWarning,
+    MetricSkipped,
+)
 from pytest_iterbench.execution.exclusivity import MeasurementLock
-from pytest_iterbench.execution.executor import Execution, Executor, Limits, effective_parameters
+from pytest_iterbench.execution.executor import (
+    EntryPointRunner,
+    Execution,
+    Executor,
+    effective_parameters,
+)
 from pytest_iterbench.execution.isolation import ProcessTemplate
 from pytest_iterbench.execution.preload import resolve_preload
 from pytest_iterbench.execution.threads import ThreadCaps
 from pytest_iterbench.execution.timing_stats import STAT_FIELDS
-from pytest_iterbench.harness.collection import Target, item_target
+from pytest_iterbench.harness.settings import SessionSettings
+from pytest_iterbench.harness.target import Target, item_target
 from pytest_iterbench.metrics.builtin import TimingMetric
+from pytest_iterbench.report.comparison import Comparison
+from pytest_iterbench.report.document import Block
 from pytest_iterbench.report.gate import GateResult, compare_stored_sessions, workspace_tolerances
 from pytest_iterbench.report.reading import load_run_samples
+from pytest_iterbench.report.samples import RunSamples
 from pytest_iterbench.report.writer import write_reports
-from pytest_iterbench.results.records import RecordStatus, ResultRecord, environment, utc_now
+from pytest_iterbench.results.records import RecordStatus, ResultRecord, utc_now
+from pytest_iterbench.results.records import environment as describe_environment
 from pytest_iterbench.results.store import Journal, ResultsStore
 from pytest_iterbench.workspace.loader import Workspace
 from pytest_iterbench.workspace.model import RunDefinition, configuration_hash
+from pytest_iterbench.workspace.paths import WorkspacePaths
 
 RECORD_PROPERTY = "iterbench_record"
 MEASURED_KEY = pytest.StashKey[list[tuple[float | None, dict[str, Any]]]]()
-
-
-@dataclass
-class SessionSettings:
-    """What the command line and ini file chose for this session."""
-
-    run_id: str
-    limits: Limits
-    preload: list[str]
-    session_id: str
-    git_commit: str | None
-    exclusive: bool = True
-    threads: str = "auto"
-    compare: str | None = None
-    plots: bool = False
 
 
 @dataclass
@@ -67,6 +70,7 @@ class ControllerState:
     report_paths: list[Path] = field(default_factory=list)
     gate: GateResult | None = None
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 class IterbenchSession:
@@ -79,8 +83,11 @@ class IterbenchSession:
         self.workspace = workspace
         self.settings = settings
         self.run: RunDefinition = workspace.run(settings.run_id)
-        self.scratch = workspace.state_dir / "sessions" / settings.session_id
+        self.paths = WorkspacePaths(workspace.root)
+        self.scratch = workspace.paths.session_scratch(settings.session_id)
         self._executor: Executor | None = None
+        self._template: ProcessTemplate | None = None
+        self._environment: dict[str, Any] | None = None
         self.controller: ControllerState | None = None
         self._config_hashes: dict[str, str] = {}
         workerinput = getattr(config, "workerinput", None)
@@ -111,12 +118,12 @@ class IterbenchSession:
                 for i in self.run.iteration_ids
             ]
             preload = resolve_preload(self.settings.preload, directories)
-            template = ProcessTemplate(preload, environment=self.caps.environment())
+            self._template = ProcessTemplate(preload, environment=self.caps.environment())
             classes = [self.workspace.metric_classes.get(m) for m in self.run.metric_ids]
             self._executor = Executor(
                 self.workspace.root,
                 self.scratch,
-                template,
+                {**self._plugin_runners(), ".py": self._template.execute},
                 self.settings.limits,
                 lock=self.lock,
                 thread_cap=self.caps.cap,
@@ -124,6 +131,36 @@ class IterbenchSession:
                 lock_is_moot=self.workers == 1,
             )
         return self._executor
+
+    def entry_point_suffixes(self) -> set[str]:
+        """The kinds of entry point the run's iterations have: ``{".py", ".ipynb"}``."""
+        return {
+            Path(self.workspace.iterations[i].entry_point).suffix for i in self.run.iteration_ids
+        }
+
+    def needs_notebooks(self) -> bool:
+        return ".ipynb" in self.entry_point_suffixes()
+
+    def _plugin_runners(self) -> dict[str, EntryPointRunner]:
+        """Runners of the run's other entry-point kinds, from ``pytest_iterbench_entry_point_runner``."""
+        runners = {}
+        for suffix in sorted(self.entry_point_suffixes() - {".py"}):
+            runner = self.config.hook.pytest_iterbench_entry_point_runner(suffix=suffix)
+            if runner is not None:
+                runners[suffix] = runner
+        return runners
+
+    @property
+    def environment(self) -> dict[str, Any]:
+        """Where this process measures, extended once by ``pytest_iterbench_environment``."""
+        if self._environment is None:
+            described = copy.deepcopy(describe_environment())
+            for additions in self.config.hook.pytest_iterbench_environment(
+                config=self.config, environment=described
+            ):
+                described.update(additions or {})
+            self._environment = described
+        return self._environment
 
     def execution(self, target: Target) -> Execution:
         """The target's execution (run once per session); raises ExecutionFailed if it failed."""
@@ -209,10 +246,14 @@ class IterbenchSession:
         )
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # pytest-benchmark switches itself off under xdist, and no public option turns
+        # it back on (``--benchmark-enable`` only undoes ``--benchmark-disable``; its
+        # BenchmarkSession sets ``disabled`` whenever xdist is active). Its session
+        # object is reachable only as ``config._benchmarksession``, which its own
+        # fixture reads. Here every benchmark runs holding the measurement lock
+        # exclusively, so its numbers stand: re-enabling it is sound.
         benchmark_session = getattr(self.config, "_benchmarksession", None)
         if benchmark_session is not None and not self.config.getoption("benchmark_disable", False):
-            # pytest-benchmark switches itself off under xdist; here every benchmark
-            # runs holding the measurement lock exclusively, so its numbers stand.
             benchmark_session.disabled = False
             benchmark_session.xdist_warning = False
 
@@ -255,7 +296,7 @@ class IterbenchSession:
                 status=status,
                 reason=reason,
                 executed_at=utc_now(),
-                environment={**environment(), **self.measurement_context()},
+                environment={**self.environment, **self.measurement_context()},
                 session_id=self.settings.session_id,
                 parameters=effective_parameters(iteration, target.seed),
                 metadata=metadata,
@@ -280,8 +321,13 @@ class IterbenchSession:
         try:
             self.controller.recovered = store.recover()
         except IterbenchError as exc:
-            self.controller.errors.append(str(exc))
-        self.controller.errors += store.warnings
+            # Not the user's fault (a journal another session still holds, a busy lock):
+            # the session runs; the journals wait for the next one.
+            self.config.issue_config_time_warning(
+                IterbenchWarning(f"journals not recovered: {exc}"), stacklevel=2
+            )
+        for warning in dict.fromkeys(store.warnings):
+            self.config.issue_config_time_warning(IterbenchWarning(warning), stacklevel=2)
         store.warnings.clear()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -289,41 +335,89 @@ class IterbenchSession:
             return
         for name, value in report.user_properties:
             if name == RECORD_PROPERTY:
-                self.controller.journal.append(json.loads(str(value)))
+                record = json.loads(str(value))
+                self.config.hook.pytest_iterbench_record(config=self.config, record=record)
+                self.controller.journal.append(record)
                 self.controller.appended += 1
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput["iterbench_session_id"] = self.settings.session_id
+    def close(self) -> None:
+        """Stop the process template and release the measurement lock (idempotent)."""
+        if self._template is not None:
+            self._template.close()
+        self.lock.close()
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self._executor is not None:
-            self._executor.template.close()
-        self.lock.close()
+        self.close()
         if self.controller is None:
             return
         self.controller.journal.close(keep_lock=True)
+        if self._persist(session):
+            try:
+                samples = load_run_samples(
+                    self.controller.store, self.run.id, self.settings.session_id
+                )
+                self._report(samples)
+                self._gate(session)
+            except IterbenchError as exc:
+                self._fail(session, str(exc))
+        for warning in dict.fromkeys(self.controller.store.warnings):
+            self._warn(warning)
+        _clean_scratch(self.scratch)
+
+    def _persist(self, session: pytest.Session) -> bool:
+        """Fold the journal into ``results.json``; on failure keep it, warn, fail the session.
+
+        A corrupt ``results.json`` (or a results lock held too long by another
+        session) is no internal error: the records are safe in the journal, whose
+        path the message names, and ``iterbench recover`` folds them once the file
+        is repaired. The session ends with TESTS_FAILED, because its results did not
+        reach ``results.json``; it is not USAGE_ERROR, because the command was right.
+        The report and the gate are skipped: they would judge an older session.
+        """
+        assert self.controller is not None
+        journal = self.controller.journal
         try:
             try:
-                self.controller.store.fold([self.controller.journal.path], fresh=True)
+                self.controller.store.fold([journal.path], fresh=True)
             finally:
-                self.controller.journal.release()
-            samples = load_run_samples(self.controller.store, self.run.id, self.settings.session_id)
-            self.controller.report_paths = write_reports(
-                self.workspace.root,
-                samples,
-                self.run.id,
-                iteration_order=self.run.iteration_ids,
-                metric_order=self.run.metric_ids,
-                session_id=self.settings.session_id,
-                plots=self.settings.plots,
-            )
-            self._gate(session)
+                journal.release()
         except IterbenchError as exc:
-            self.controller.errors.append(str(exc))
-            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
-        self.controller.errors += dict.fromkeys(self.controller.store.warnings)
-        _clean_scratch(self.scratch)
+            self._fail(session, f"{exc} (this session's journal: {journal.path})")
+            return False
+        return True
+
+    def _fail(self, session: pytest.Session, message: str) -> None:
+        self._warn(message)
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _warn(self, message: str) -> None:
+        assert self.controller is not None
+        self.controller.warnings.append(message)
+        # With ``-W error`` the warning raises: the terminal summary still shows
+        # the message and the exit status is set, so it is not an INTERNALERROR.
+        with contextlib.suppress(IterbenchWarning):
+            warnings.warn(IterbenchWarning(message), stacklevel=2)
+
+    def _report(self, samples: RunSamples) -> None:
+        assert self.controller is not None
+        self.controller.report_paths = write_reports(
+            self.workspace.root,
+            samples,
+            self.run.id,
+            iteration_order=self.run.iteration_ids,
+            metric_order=self.run.metric_ids,
+            session_id=self.settings.session_id,
+            sections=self._plugin_sections,
+            plots=self.settings.plots,
+        )
+
+    def _plugin_sections(self, comparison: Comparison) -> list[Block]:
+        """Report blocks other plugins add through ``pytest_iterbench_report_sections``."""
+        results = self.config.hook.pytest_iterbench_report_sections(
+            config=self.config, comparison=comparison
+        )
+        return [block for blocks in results for block in blocks or ()]
 
     def _gate(self, session: pytest.Session) -> None:
         """``--iterbench-compare``: fail the session when a metric got worse beyond its tolerance."""
@@ -331,13 +425,19 @@ class IterbenchSession:
         if self.settings.compare is None or self.controller.appended == 0:
             return
         tolerances = workspace_tolerances(self.workspace.metrics)
-        gate = compare_stored_sessions(
-            self.controller.store,
-            self.run.id,
-            self.settings.session_id,
-            self.settings.compare,
-            tolerances,
-        )
+        try:
+            gate = compare_stored_sessions(
+                self.controller.store,
+                self.run.id,
+                self.settings.session_id,
+                self.settings.compare,
+                tolerances,
+            )
+        except IterbenchError as exc:
+            # An unknown session to compare with: the command line's mistake.
+            self.controller.errors.append(str(exc))
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
         self.controller.gate = gate
         if not gate.ok and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -364,6 +464,8 @@ class IterbenchSession:
                     red=not state.gate.ok,
                     green=state.gate.ok and line.startswith("iterbench"),
                 )
+        for warning in state.warnings:
+            write(f"WARNING: {warning}", yellow=True)
         for error in state.errors:
             write(f"ERROR: {error}", red=True)
 
@@ -397,3 +499,6 @@ def _clean_scratch(scratch: Path) -> None:
             )
     if not any(scratch.iterdir()):
         scratch.rmdir()
+
+
+SESSION_KEY = pytest.StashKey[IterbenchSession]()

@@ -40,6 +40,7 @@ from pytest_iterbench.llm.planner import (
 from pytest_iterbench.llm.secrets import resolve_api_key
 from pytest_iterbench.llm.tasks import PlanTask
 from pytest_iterbench.llm.traces import TraceStore
+from pytest_iterbench.workspace.arguments import add_dir_argument, chosen_dir
 
 if TYPE_CHECKING:
     import httpx2
@@ -94,7 +95,7 @@ def add_plan_parser(commands: Any) -> None:
     plan.add_argument(
         "-o", "--output", type=Path, help="where to write the plan (default: DIR/plan.json)"
     )
-    plan.add_argument("--dir", type=Path, default=Path("."), help="workspace folder (default: .)")
+    add_dir_argument(plan, positional_alias=False)
     plan.add_argument(
         "--apply", action="store_true", help="merge the plan into the workspace's JSON files"
     )
@@ -103,7 +104,7 @@ def add_plan_parser(commands: Any) -> None:
 def add_costs_parser(commands: Any) -> None:
     """The ``costs`` subcommand."""
     costs = commands.add_parser("costs", help="sum the LLM trace by role, model and day")
-    costs.add_argument("workspace", nargs="?", type=Path, default=Path("."))
+    add_dir_argument(costs)
     costs.add_argument(
         "--by", default="role,model,day", help=f"comma-separated, of: {', '.join(GROUPS)}"
     )
@@ -118,7 +119,7 @@ def run_costs(args: argparse.Namespace) -> int:
         )
         return 2
     groups = cast(list[GroupBy], by)  # checked just above
-    store = TraceStore(args.workspace.resolve())
+    store = TraceStore(chosen_dir(args).resolve())
     rows = summarise(store.records(), groups)
     if not rows:
         print(f"no LLM calls traced in {store.directory}")
@@ -129,7 +130,7 @@ def run_costs(args: argparse.Namespace) -> int:
 
 def run_plan(args: argparse.Namespace, http_client: httpx2.Client | None = None) -> int:
     mode = _mode(args)
-    root = args.dir.resolve()
+    root = chosen_dir(args).resolve()
     with _warnings_to_stderr():
         if mode == "manual":
             plan = load_manual_plan(args.plan or root / "plan.json", root)

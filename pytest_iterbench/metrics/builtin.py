@@ -41,7 +41,7 @@ def standalone_executor(
     template = ProcessTemplate(resolve_preload(["auto"], [directory]))
     try:
         with tempfile.TemporaryDirectory(prefix="iterbench-") as scratch:
-            yield Executor(directory, Path(scratch), template, Limits()), iteration
+            yield Executor(directory, Path(scratch), {".py": template.execute}, Limits()), iteration
     finally:
         template.close()
 

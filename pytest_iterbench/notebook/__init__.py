@@ -3,46 +3,102 @@
 ``iterbench notebook run input/`` parses each notebook's exercises, solves
 them, builds the completed notebook, validates it through nbmake pytest items,
 exports HTML and archives the input (see ``pipeline``). Everything here is
-re-exported from the module that owns it.
+re-exported from the module that owns it, on first use: importing the package
+(as ``iterbench --help`` does) loads neither nbconvert nor a Jupyter client.
 """
 
 from __future__ import annotations
 
-from pytest_iterbench.notebook.build import build_notebook
-from pytest_iterbench.notebook.cli import add_notebook_parser, run_notebook_command
-from pytest_iterbench.notebook.errors import (
-    AlternativesError,
-    ArchiveError,
-    BuildError,
-    CellExecutionFailed,
-    NotebookOutputsMissing,
-    NotebookProcessorError,
-    NotebookReadError,
-    SolutionMissing,
-    SolverError,
-    SolverNotConfigured,
-    StateError,
-    ValidationFailed,
-)
-from pytest_iterbench.notebook.exercises import AnswerRegion, CheckCell, Exercise, ExerciseMap
-from pytest_iterbench.notebook.export import ExportOptions, export_html
-from pytest_iterbench.notebook.kernels import KernelPool
-from pytest_iterbench.notebook.nbio import read_notebook
-from pytest_iterbench.notebook.notebook_iteration import run_notebook_iteration
-from pytest_iterbench.notebook.parse import find_exercises
-from pytest_iterbench.notebook.pipeline import Pipeline, PipelineOptions, PipelineSummary
-from pytest_iterbench.notebook.solvers import (
-    ClaudeApiSolver,
-    FilesSolver,
-    Solution,
-    SolveContext,
-    Solver,
-)
-from pytest_iterbench.notebook.validate import (
-    ValidationReport,
-    ValidationTarget,
-    validate_notebooks,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_iterbench.notebook.build import build_notebook
+    from pytest_iterbench.notebook.cli import add_notebook_parser, run_notebook_command
+    from pytest_iterbench.notebook.errors import (
+        AlternativesError,
+        ArchiveError,
+        BuildError,
+        CellExecutionFailed,
+        NotebookOutputsMissing,
+        NotebookProcessorError,
+        NotebookReadError,
+        SolutionMissing,
+        SolverError,
+        SolverNotConfigured,
+        StateError,
+        ValidationFailed,
+    )
+    from pytest_iterbench.notebook.exercises import AnswerRegion, CheckCell, Exercise, ExerciseMap
+    from pytest_iterbench.notebook.export import ExportOptions, export_html
+    from pytest_iterbench.notebook.kernels import KernelPool
+    from pytest_iterbench.notebook.nbio import read_notebook
+    from pytest_iterbench.notebook.notebook_iteration import run_notebook_iteration
+    from pytest_iterbench.notebook.parse import find_exercises
+    from pytest_iterbench.notebook.pipeline import Pipeline, PipelineOptions, PipelineSummary
+    from pytest_iterbench.notebook.solvers import (
+        ClaudeApiSolver,
+        FilesSolver,
+        Solution,
+        SolveContext,
+        Solver,
+    )
+    from pytest_iterbench.notebook.validate import (
+        ValidationReport,
+        ValidationTarget,
+        validate_notebooks,
+    )
+
+#: Each public name and the module that owns it.
+_OWNERS = {
+    "AlternativesError": "pytest_iterbench.notebook.errors",
+    "AnswerRegion": "pytest_iterbench.notebook.exercises",
+    "ArchiveError": "pytest_iterbench.notebook.errors",
+    "BuildError": "pytest_iterbench.notebook.errors",
+    "CellExecutionFailed": "pytest_iterbench.notebook.errors",
+    "CheckCell": "pytest_iterbench.notebook.exercises",
+    "ClaudeApiSolver": "pytest_iterbench.notebook.solvers",
+    "Exercise": "pytest_iterbench.notebook.exercises",
+    "ExerciseMap": "pytest_iterbench.notebook.exercises",
+    "ExportOptions": "pytest_iterbench.notebook.export",
+    "FilesSolver": "pytest_iterbench.notebook.solvers",
+    "KernelPool": "pytest_iterbench.notebook.kernels",
+    "NotebookOutputsMissing": "pytest_iterbench.notebook.errors",
+    "NotebookProcessorError": "pytest_iterbench.notebook.errors",
+    "NotebookReadError": "pytest_iterbench.notebook.errors",
+    "Pipeline": "pytest_iterbench.notebook.pipeline",
+    "PipelineOptions": "pytest_iterbench.notebook.pipeline",
+    "PipelineSummary": "pytest_iterbench.notebook.pipeline",
+    "Solution": "pytest_iterbench.notebook.solvers",
+    "SolutionMissing": "pytest_iterbench.notebook.errors",
+    "SolveContext": "pytest_iterbench.notebook.solvers",
+    "Solver": "pytest_iterbench.notebook.solvers",
+    "SolverError": "pytest_iterbench.notebook.errors",
+    "SolverNotConfigured": "pytest_iterbench.notebook.errors",
+    "StateError": "pytest_iterbench.notebook.errors",
+    "ValidationFailed": "pytest_iterbench.notebook.errors",
+    "ValidationReport": "pytest_iterbench.notebook.validate",
+    "ValidationTarget": "pytest_iterbench.notebook.validate",
+    "add_notebook_parser": "pytest_iterbench.notebook.cli",
+    "build_notebook": "pytest_iterbench.notebook.build",
+    "export_html": "pytest_iterbench.notebook.export",
+    "find_exercises": "pytest_iterbench.notebook.parse",
+    "read_notebook": "pytest_iterbench.notebook.nbio",
+    "run_notebook_command": "pytest_iterbench.notebook.cli",
+    "run_notebook_iteration": "pytest_iterbench.notebook.notebook_iteration",
+    "validate_notebooks": "pytest_iterbench.notebook.validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module when the name is first used (PEP 562)."""
+    owner = _OWNERS.get(name)
+    if owner is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(owner), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AlternativesError",

@@ -13,6 +13,9 @@ Exit status: 0 when everything passed, 1 when a notebook failed, 2 on a
 configuration error (an unknown or unconfigured solver, a missing folder).
 """
 
+# The commands import their machinery (nbconvert, nbclient, Jupyter clients) when they run:
+# building the parser, as ``iterbench --help`` does, must stay cheap.
+
 from __future__ import annotations
 
 import argparse
@@ -22,20 +25,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_iterbench.notebook.alternatives import BUILTIN_METRICS, DEFAULT_METRICS
+from pytest_iterbench.notebook.defaults import (
+    BUILTIN_METRICS,
+    DEFAULT_CELL_TIMEOUT,
+    DEFAULT_KERNEL,
+    DEFAULT_METRICS,
+    SOLVER_NAMES,
+)
 from pytest_iterbench.notebook.errors import (
     NotebookProcessorError,
     NotebookReadError,
     SolverNotConfigured,
 )
-from pytest_iterbench.notebook.export import ExportOptions
-from pytest_iterbench.notebook.kernels import DEFAULT_KERNEL
-from pytest_iterbench.notebook.nbio import read_notebook
-from pytest_iterbench.notebook.parse import find_exercises
-from pytest_iterbench.notebook.pipeline import Pipeline, PipelineOptions
-from pytest_iterbench.notebook.runner import DEFAULT_CELL_TIMEOUT
-from pytest_iterbench.notebook.solvers import SOLVER_NAMES
-from pytest_iterbench.notebook.validate import ValidationTarget, validate_notebooks
+from pytest_iterbench.workspace.arguments import add_dir_argument
 
 
 def _seconds(text: str) -> float | None:
@@ -59,10 +61,11 @@ def _add_run_parser(commands: Any) -> None:
         help="process every notebook of INPUT: parse, solve, build, validate, export, archive",
     )
     run.add_argument("input", type=Path, help="the folder of assignment notebooks (input/)")
-    run.add_argument(
-        "--workspace",
-        type=Path,
-        help="where output/, done/ and state.json go (default: INPUT's parent)",
+    add_dir_argument(
+        run,
+        default=None,
+        positional_alias=False,
+        help="workspace: where output/, done/ and state.json go (default: INPUT's parent)",
     )
     run.add_argument(
         "--solver", choices=SOLVER_NAMES, default="files", help="who solves the exercises"
@@ -115,9 +118,12 @@ def add_notebook_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from pytest_iterbench.notebook.export import ExportOptions
+    from pytest_iterbench.notebook.pipeline import Pipeline, PipelineOptions
+
     options = PipelineOptions(
         input_dir=args.input,
-        workspace=args.workspace,
+        workspace=args.dir,
         solver=args.solver,
         solutions=args.solutions,
         alternatives=max(1, args.alternatives),
@@ -130,6 +136,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from pytest_iterbench.notebook.validate import ValidationTarget, validate_notebooks
+
     missing = [str(p) for p in args.notebooks if not p.is_file()]
     if missing:
         raise NotebookReadError(f"not found: {', '.join(missing)}")
@@ -145,6 +153,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _exercises(args: argparse.Namespace) -> int:
+    from pytest_iterbench.notebook.nbio import read_notebook
+    from pytest_iterbench.notebook.parse import find_exercises
+
     found = find_exercises(read_notebook(args.notebook), args.notebook.parent)
     if args.json:
         print(

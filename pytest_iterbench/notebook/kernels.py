@@ -39,10 +39,10 @@ import zmq.asyncio
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
+from pytest_iterbench.notebook.defaults import DEFAULT_KERNEL
 from pytest_iterbench.notebook.errors import NotebookProcessorError
 
 T = TypeVar("T")
-DEFAULT_KERNEL = "python3"
 STARTUP_TIMEOUT = 60.0
 # A history database per kernel is a file write and a thread we do not need.
 KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)

@@ -31,9 +31,10 @@ from typing import Any, TextIO
 
 from nbformat import NotebookNode
 
-from pytest_iterbench.notebook.alternatives import DEFAULT_METRICS, benchmark_alternatives
+from pytest_iterbench.notebook.alternatives import benchmark_alternatives
 from pytest_iterbench.notebook.archive import archive_input
 from pytest_iterbench.notebook.build import build_notebook
+from pytest_iterbench.notebook.defaults import DEFAULT_CELL_TIMEOUT, DEFAULT_KERNEL, DEFAULT_METRICS
 from pytest_iterbench.notebook.errors import NotebookProcessorError, NotebookReadError
 from pytest_iterbench.notebook.exercises import Exercise, ExerciseMap
 from pytest_iterbench.notebook.export import (
@@ -42,10 +43,9 @@ from pytest_iterbench.notebook.export import (
     export_html,
     human_size,
 )
-from pytest_iterbench.notebook.kernels import DEFAULT_KERNEL, KernelPool
+from pytest_iterbench.notebook.kernels import KernelPool
 from pytest_iterbench.notebook.nbio import read_notebook, reads_notebook, write_notebook
 from pytest_iterbench.notebook.parse import find_exercises
-from pytest_iterbench.notebook.runner import DEFAULT_CELL_TIMEOUT
 from pytest_iterbench.notebook.solvers import Solution, SolveContext, Solver, make_solver
 from pytest_iterbench.notebook.state import (
     STEPS,

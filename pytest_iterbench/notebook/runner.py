@@ -20,10 +20,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
+from pytest_iterbench.notebook.defaults import DEFAULT_CELL_TIMEOUT
 from pytest_iterbench.notebook.kernels import KernelPool, WarmKernel
 
 FailureKind = Literal["error", "timeout", "input", "interactive", "kernel-died"]
-DEFAULT_CELL_TIMEOUT = 600.0
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ARROW = re.compile(r"^-*>\s*(\d+)\s(.*)$", re.M)
 _WIDGET_WAITS = (

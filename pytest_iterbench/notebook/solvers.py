@@ -28,13 +28,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, get_args
+from typing import Any, Protocol
 
+from pytest_iterbench.notebook.defaults import SOLVER_NAMES
 from pytest_iterbench.notebook.errors import SolutionMissing, SolverError, SolverNotConfigured
 from pytest_iterbench.notebook.exercises import Exercise
 
-SolverName = Literal["files", "claude-api"]
-SOLVER_NAMES: tuple[SolverName, ...] = get_args(SolverName)
 _EXTENSIONS = (".py", ".md", ".txt")
 
 

@@ -36,15 +36,16 @@ from nbformat import NotebookNode
 from nbmake.pytest_items import NbMakeFailureRepr, NotebookItem  # type: ignore[import-untyped]
 
 from pytest_iterbench.notebook.build import exercise_map_from_metadata
+from pytest_iterbench.notebook.defaults import DEFAULT_CELL_TIMEOUT, DEFAULT_KERNEL
 from pytest_iterbench.notebook.errors import (
     CellExecutionFailed,
     NotebookProcessorError,
     ValidationFailed,
 )
 from pytest_iterbench.notebook.exercises import ExerciseMap
-from pytest_iterbench.notebook.kernels import DEFAULT_KERNEL, KernelPool
+from pytest_iterbench.notebook.kernels import KernelPool
 from pytest_iterbench.notebook.nbio import read_notebook
-from pytest_iterbench.notebook.runner import DEFAULT_CELL_TIMEOUT, CellFailure, execute_notebook
+from pytest_iterbench.notebook.runner import CellFailure, execute_notebook
 
 _ROLE_WORDS = {
     "check": "check failed",

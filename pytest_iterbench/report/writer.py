@@ -18,12 +18,13 @@ True
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pytest_iterbench.report.comparison import Comparison, compare_run
 from pytest_iterbench.report.document import (
+    Block,
     Document,
     code_span,
     escape_cell,
@@ -95,6 +96,7 @@ def write_reports(
     session_id: str | None = None,
     html: bool = True,
     plots: bool = True,
+    sections: Callable[[Comparison], Sequence[Block]] | None = None,
 ) -> list[Path]:
     """Write the report of ``run_id`` under ``reports/`` and return every path written.
 
@@ -108,6 +110,7 @@ def write_reports(
     ``session_id`` is the session that just ran: each (iteration, metric) is
     judged by its latest records up to that session. ``records`` may be samples
     read through the store's index (:func:`~pytest_iterbench.report.reading.load_run_samples`).
+    ``sections`` gives extra blocks (other plugins' sections), appended after the built-in ones.
 
     >>> paths = write_reports(Path(tmp), records, "run-001", session_id=session)  # doctest: +SKIP
     >>> [p.name for p in paths]  # doctest: +SKIP
@@ -126,6 +129,8 @@ def write_reports(
     document = build_document(
         comparison, generated=generated, plots=plot_files, plot_note=plot_note
     )
+    extra = list(sections(comparison)) if sections is not None else []
+    document.add(*extra)
     written.append(write_report(workspace_root, to_markdown(document)))
     if html:
         written.append(_write_html(document, workspace_root / HTML_PATH))
@@ -133,8 +138,9 @@ def write_reports(
     if summary:
         # A job summary cannot load the workspace's files: the same report, without pictures.
         note = plot_note or (PLOTS_ELSEWHERE if plot_files else None)
-        text = to_markdown(build_document(comparison, generated=generated, plot_note=note))
-        append_step_summary(Path(summary), text)
+        summary_document = build_document(comparison, generated=generated, plot_note=note)
+        summary_document.add(*extra)
+        append_step_summary(Path(summary), to_markdown(summary_document))
     return written
 
 

@@ -254,8 +254,24 @@ class ResultsIndex:
 
     def latest_per_iteration(self) -> Iterator[dict[str, Any]]:
         """The latest record (in file order) of every iteration of any run."""
+        # A skip-scan of the by_iteration index: each distinct iteration, then its last
+        # offset, O(iterations * log records). A GROUP BY with bare columns would visit
+        # every row of the table (seconds at a million records).
         rows = self._db.execute(
-            "SELECT MAX(offset), length, record_id FROM records GROUP BY iteration_id ORDER BY 1"
+            """
+            WITH RECURSIVE iterations(id) AS (
+                SELECT MIN(iteration_id) FROM records
+                UNION ALL
+                SELECT (SELECT MIN(iteration_id) FROM records WHERE iteration_id > id)
+                FROM iterations WHERE id IS NOT NULL
+            )
+            SELECT r.offset, r.length, r.record_id
+            FROM iterations
+            JOIN records AS r ON r.offset = (
+                SELECT MAX(offset) FROM records WHERE iteration_id = iterations.id
+            )
+            ORDER BY r.offset
+            """
         ).fetchall()
         yield from self._records_at(rows)
 

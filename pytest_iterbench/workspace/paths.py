@@ -24,6 +24,7 @@ PLAN_FILE = "plan.json"
 STATE_FILE = "state.json"
 STATE_DIR = ".iterbench"
 REPORTS_DIR = "reports"
+METRIC_TESTS_DIR = "metrics"
 REPORT_FILE = "comparison_report.md"
 HTML_REPORT_FILE = "comparison_report.html"
 
@@ -45,6 +46,11 @@ class WorkspacePaths:
     @property
     def runs(self) -> Path:
         return self.root / RUNS_FILE
+
+    @property
+    def metric_tests_dir(self) -> Path:
+        """The workspace's own metric classes and metric tests, collected when no path is given."""
+        return self.root / METRIC_TESTS_DIR
 
     @property
     def results(self) -> Path:
