@@ -44,7 +44,7 @@ def pytest_iterbench_record(config: pytest.Config, record: dict[str, Any]) -> No
     controller, so it sees the records of every worker), once per record, before
     the record is appended to the session's journal and folded into
     ``results.json``. The record is the JSON object described by
-    ``schemas/results.schema.json``; keep it valid.
+    ``schemas/results-schema.json``; keep it valid.
 
     Example, tagging every record with the CI job that produced it::
 
