@@ -206,9 +206,8 @@ class ProcessTemplate:
         except (EOFError, OSError):
             return self._template_died(pid)
         except BaseException:
-            self._abandon(
-                pid
-            )  # never leave the protocol half-way: the next request would misread it
+            # Never leave the protocol half-way: the next request would misread the replies.
+            self._abandon(pid)
             raise
         return self._outcome(request, exited, pid)
 
