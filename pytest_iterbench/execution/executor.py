@@ -21,9 +21,16 @@ from filelock import FileLock
 
 from pytest_iterbench.errors import ExecutionFailed
 from pytest_iterbench.execution.exclusivity import MeasurementLock
-from pytest_iterbench.execution.isolation import ExecutionRequest, RawOutcome, Status
+from pytest_iterbench.execution.isolation import (
+    ExecutionRequest,
+    RawOutcome,
+    Status,
+    usable_timeout,
+)
 from pytest_iterbench.execution.keys import execution_key, timing_key
+from pytest_iterbench.execution.logs import bound_log, clip_text, read_tail
 from pytest_iterbench.execution.timing import TimedRounds, TimingPlan
+from pytest_iterbench.secrets import Scrubber
 from pytest_iterbench.workspace.model import Iteration
 
 LOG_TAIL_LINES = 20
@@ -74,11 +81,13 @@ class Execution:
             )
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        """The last lines the iteration printed (stdout and stderr together)."""
-        if self.log_path is None or not self.log_path.is_file():
+        """The last lines the iteration printed (stdout and stderr together), each clipped.
+
+        Reads only the end of the log, however much the iteration printed.
+        """
+        if self.log_path is None:
             return ""
-        text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
+        return "\n".join(read_tail(self.log_path, lines))
 
     def describe_failure(self) -> str:
         """A multi-line explanation of a failed execution, for the test report."""
@@ -99,15 +108,18 @@ class Execution:
         log_path: Path,
         workspace_root: Path | None = None,
         exclusive: bool = False,
+        scrubber: Scrubber | None = None,
     ) -> Execution:
+        """The execution of a runner's outcome; its reason and traceback clipped and scrubbed."""
         result = outcome.result
+        scrub = (scrubber or Scrubber()).scrub_optional
         return cls(
             iteration=iteration,
             directory=directory,
             status=outcome.status,
             outputs=result.get("outputs", {}),
-            reason=outcome.reason,
-            traceback=result.get("traceback"),
+            reason=scrub(clip_text(outcome.reason)),
+            traceback=scrub(clip_text(result.get("traceback"))),
             timings=result.get("timings", {}),
             resources=result.get("resources", {}),
             log_path=log_path,
@@ -154,7 +166,8 @@ class Executor:
     ``runners`` maps an entry point's suffix (``.py``) to what runs it. With
     ``exclusive_executions`` (the run measures execution time), an execution
     holds the session's ``MeasurementLock`` exclusively: nothing else runs
-    meanwhile, on any worker.
+    meanwhile, on any worker. ``scrubber`` (default: the secrets of this
+    process's environment) cleans logs, reasons and tracebacks.
     """
 
     def __init__(
@@ -168,6 +181,7 @@ class Executor:
         thread_cap: int | None = None,
         exclusive_executions: bool = False,
         lock_is_moot: bool = True,
+        scrubber: Scrubber | None = None,
     ) -> None:
         self.workspace_root = workspace_root
         self.scratch = scratch
@@ -177,6 +191,7 @@ class Executor:
         self.thread_cap = thread_cap
         self.exclusive_executions = exclusive_executions
         self.lock_is_moot = lock_is_moot  # a serial session: nothing else runs anyway
+        self.scrubber = Scrubber.from_environment() if scrubber is None else scrubber
         self._cache: dict[str, Execution] = {}
         self.executed: list[str] = []  # executions this process ran itself, in order
 
@@ -238,7 +253,7 @@ class Executor:
             parameters=iteration.parameters,
             result_path=self.scratch / f"{key}.result.pickle",
             log_path=log_path,
-            timeout=limits.timeout,
+            timeout=usable_timeout(limits.timeout),
             memory_limit_mb=limits.memory_limit_mb,
             extra_path=(str(self.workspace_root),),
             thread_cap=self.thread_cap,
@@ -248,9 +263,10 @@ class Executor:
         self.executed.append(key)
         with contextlib.suppress(FileNotFoundError):
             request.result_path.unlink()
+        bound_log(log_path, self.scrubber)
         exclusive = exclusive and (self.lock.enabled or self.lock_is_moot)
         return Execution.from_outcome(
-            iteration, directory, outcome, log_path, self.workspace_root, exclusive
+            iteration, directory, outcome, log_path, self.workspace_root, exclusive, self.scrubber
         )
 
     def _runner(self, entry_point: str) -> EntryPointRunner:

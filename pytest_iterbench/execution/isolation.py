@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import pickle
 import select
@@ -36,10 +37,23 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from pytest_iterbench.errors import IterbenchError
+from pytest_iterbench.secrets import child_environment
 
 TEMPLATE_SCRIPT = Path(__file__).with_name("template_process.py")
 START_TIMEOUT = 120.0  # seconds for the template to start and pre-import its modules
+MAX_TIMEOUT = 1e7  # seconds (about four months); a longer timeout is no timeout
 Status = Literal["ok", "error", "timeout"]
+
+
+def usable_timeout(timeout: float | None) -> float | None:
+    """A timeout ``select`` can wait for; None (no limit) for 0, negative, NaN, infinite or huge ones.
+
+    >>> usable_timeout(float("inf")), usable_timeout(0), usable_timeout(2.5)
+    (None, None, 2.5)
+    """
+    if timeout is None or not math.isfinite(timeout) or timeout <= 0 or timeout > MAX_TIMEOUT:
+        return None
+    return float(timeout)
 
 
 @dataclass(frozen=True)
@@ -135,7 +149,8 @@ class ProcessTemplate:
             [sys.executable, "-P", str(TEMPLATE_SCRIPT)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, **self.environment},  # thread caps, read when BLAS loads
+            # No secrets for user code; thread caps, read when BLAS loads.
+            env={**child_environment(), **self.environment},
             start_new_session=True,  # Ctrl-C in the terminal reaches pytest, which cleans up
         )
         assert process.stdin is not None
@@ -169,28 +184,71 @@ class ProcessTemplate:
         return self._start()
 
     def execute(self, request: ExecutionRequest) -> RawOutcome:
-        """Run one entry point in a fresh child; never raises for the child's failures."""
+        """Run one entry point in a fresh child; never raises for the child's failures.
+
+        An iteration that kills the template itself gets an ``error`` outcome;
+        the template starts again for the next execution.
+        """
         process, channel = self._ensure_started()
-        assert process.stdin is not None
         with contextlib.suppress(FileNotFoundError):
             request.result_path.unlink()
-        process.stdin.write((json.dumps(request.to_json()) + "\n").encode())
-        process.stdin.flush()
-        started = channel.read(START_TIMEOUT)
-        if started is None:
-            raise IterbenchError("the process template did not fork a child in time")
-        pid = int(started["pid"])
-        exited = channel.read(request.timeout)
-        if exited is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
-            channel.read(START_TIMEOUT)
-            return RawOutcome(
-                "timeout",
-                reason=f"exceeded the timeout of {request.timeout:g} s and was killed",
-                pid=pid,
-            )
+        pid: int | None = None
+        try:
+            _write_line(process, request.to_json())
+            started = channel.read(START_TIMEOUT)
+            if started is None:
+                raise IterbenchError("the process template did not fork a child in time")
+            pid = int(started["pid"])
+            timeout = usable_timeout(request.timeout)
+            exited = channel.read(timeout)
+            if exited is None:
+                return self._timed_out(channel, pid, timeout)
+        except (EOFError, OSError):
+            return self._template_died(pid)
+        except BaseException:
+            # Never leave the protocol half-way: the next request would misread the replies.
+            self._abandon(pid)
+            raise
         return self._outcome(request, exited, pid)
+
+    def _timed_out(self, channel: _LineChannel, pid: int, timeout: float | None) -> RawOutcome:
+        _kill_group(pid)
+        if channel.read(START_TIMEOUT) is None:
+            self._abandon(pid)
+        return RawOutcome(
+            "timeout", reason=f"exceeded the timeout of {timeout:g} s and was killed", pid=pid
+        )
+
+    def _template_died(self, pid: int | None) -> RawOutcome:
+        process = self._process
+        self._abandon(pid)
+        code = process.returncode if process is not None else None
+        how = (
+            f"killed by {_signal_name(-code)}"
+            if code is not None and code < 0
+            else f"exit code {code}"
+        )
+        return RawOutcome(
+            "error",
+            reason=f"the process template died while running the iteration ({how}; did the iteration "
+            "kill its parent process?); it is started again for the next iteration",
+            pid=pid,
+        )
+
+    def _abandon(self, pid: int | None) -> None:
+        """Kill the template and the child it was running; the next execution starts a new one."""
+        if pid is not None:
+            _kill_group(pid)
+        process, self._process, self._channel = self._process, None, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
 
     @staticmethod
     def _outcome(request: ExecutionRequest, exited: dict[str, Any], pid: int) -> RawOutcome:
@@ -241,3 +299,22 @@ class ProcessTemplate:
         finally:
             if process.stdout is not None:
                 process.stdout.close()
+
+
+def _write_line(process: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
+    assert process.stdin is not None
+    process.stdin.write((json.dumps(message) + "\n").encode())
+    process.stdin.flush()
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL the process group of an execution's child (the child is its leader)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"

@@ -12,10 +12,18 @@ Protocol (JSON lines): the parent writes an ``init`` message, then one
 ``ready``, then ``started`` and ``exited`` per execution, on the file descriptor
 it received as stdout. The child writes its result as a pickle to
 ``result_path`` and everything the iteration prints to ``log_path``.
+
+Nothing an iteration starts outlives its execution: the child leads its own
+process group, and the template is a *child subreaper* (Linux's
+``PR_SET_CHILD_SUBREAPER``), so a grandchild that leaves the group with
+``setsid()`` and loses its parent becomes the template's child. When the
+child has exited (or was killed for a timeout), the template kills the
+group and every process left under it, and reaps them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -29,6 +37,7 @@ import traceback
 from typing import Any
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def _statm() -> tuple[int, int]:
@@ -241,12 +250,54 @@ def _exit_description(status: int) -> dict[str, Any]:
     return {"returncode": os.waitstatus_to_exitcode(status)}
 
 
+def _become_subreaper() -> None:
+    """Orphans of the iterations re-parent to this process instead of init (Linux only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # elsewhere only the child's process group is cleaned up
+
+
+def _children() -> list[int]:
+    """The pids whose parent is this process (read from /proc)."""
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if len(fields) > 1 and int(fields[1]) == me:
+            found.append(int(entry))
+    return found
+
+
+def _sweep(group: int) -> None:
+    """Kill the execution's process group and every process left under this one; reap them."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGKILL)
+    while True:
+        for pid in _children():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        try:
+            os.waitpid(-1, 0)  # one at a time: a reaped process's orphans are killed next round
+        except ChildProcessError:
+            return
+
+
 def main() -> None:
     if sys.path and sys.path[0] in ("", os.path.dirname(os.path.abspath(__file__))):
         sys.path.pop(0)  # never shadow user modules with this package's files
     channel_fd = os.dup(1)
     os.dup2(2, 1)  # stray prints of preloaded modules must not corrupt the protocol
     channel = os.fdopen(channel_fd, "w", buffering=1)
+    _become_subreaper()
     init = json.loads(sys.stdin.readline())
     sys.path[:] = init.get("sys_path", sys.path)
     loaded, failed = _preload(init.get("preload", []))
@@ -263,6 +314,7 @@ def main() -> None:
             _child(request, channel_fd)
         _send(channel, {"event": "started", "pid": pid})
         _, status = os.waitpid(pid, 0)
+        _sweep(pid)
         _send(channel, {"event": "exited", "pid": pid, **_exit_description(status)})
 
 

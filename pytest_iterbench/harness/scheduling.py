@@ -6,6 +6,14 @@ worker they reuse the execution in memory instead of waiting for another
 worker's. ``IterationScheduling`` is xdist's ``LoadScopeScheduling`` with the
 scope of an item being its execution. (xdist's ``loadgroup`` cannot be used:
 it renames node ids through an attribute that pytest 9 no longer reads.)
+
+A worker that dies (a metric calling ``os._exit``, a crash in a C extension)
+must not take the session with it: ``remove_node`` drops the item that was
+running from its work unit before the unit goes back to the queue, so the
+replacement worker runs the rest of the unit and not the item that killed its
+predecessor again (``LoadScopeScheduling`` requeues the whole unit, and the
+item kills one replacement after another until xdist stops replacing them).
+The controller then gives the dropped item an ``error`` record.
 """
 
 from __future__ import annotations
@@ -58,3 +66,26 @@ class IterationScheduling(LoadScopeScheduling):  # type: ignore[misc]
     def _split_scope(self, nodeid: str) -> str:
         scope = scope_of(nodeid, self._scopes)
         return scope if scope is not None else str(super()._split_scope(nodeid))
+
+    def remove_node(self, node: Any) -> str | None:
+        """Forget a node; if it died with work pending, requeue all of it but the item it ran.
+
+        Returns that item (xdist reports it as crashed), or None when the node
+        had nothing pending (it finished normally). Same contract, and the same
+        private attributes (``assigned_work``, ``workqueue``, ``_reschedule``),
+        as ``LoadScopeScheduling.remove_node``.
+        """
+        workload: dict[str, dict[str, bool]] = self.assigned_work.pop(node)
+        crashed = next(
+            (nodeid for unit in workload.values() for nodeid, done in unit.items() if not done),
+            None,
+        )
+        if crashed is None:
+            return None
+        workload[self._split_scope(crashed)][crashed] = True  # never run it again
+        self.workqueue.update(
+            (scope, unit) for scope, unit in workload.items() if not all(unit.values())
+        )
+        for other in self.assigned_work:
+            self._reschedule(other)
+        return crashed

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from pytest_iterbench.atomic import write_text_atomically
 from pytest_iterbench.errors import (
     ExecutionFailed,
     IterbenchError,
@@ -36,6 +37,7 @@ from pytest_iterbench.execution.executor import (
     effective_parameters,
 )
 from pytest_iterbench.execution.isolation import ProcessTemplate
+from pytest_iterbench.execution.logs import clip_text, prune_sessions
 from pytest_iterbench.execution.preload import resolve_preload
 from pytest_iterbench.execution.threads import ThreadCaps
 from pytest_iterbench.execution.timing_stats import STAT_FIELDS
@@ -51,11 +53,15 @@ from pytest_iterbench.report.writer import write_reports
 from pytest_iterbench.results.records import RecordStatus, ResultRecord, utc_now
 from pytest_iterbench.results.records import environment as describe_environment
 from pytest_iterbench.results.store import Journal, ResultsStore
+from pytest_iterbench.secrets import Scrubber
 from pytest_iterbench.workspace.loader import Workspace
 from pytest_iterbench.workspace.model import RunDefinition, configuration_hash
 from pytest_iterbench.workspace.paths import WorkspacePaths
 
 RECORD_PROPERTY = "iterbench_record"
+TARGETS_FILE = (
+    "targets.json"  # nodeid -> target, written by workers for the controller's crash records
+)
 MEASURED_KEY = pytest.StashKey[list[tuple[float | None, dict[str, Any]]]]()
 
 
@@ -85,6 +91,9 @@ class IterbenchSession:
         self.run: RunDefinition = workspace.run(settings.run_id)
         self.paths = WorkspacePaths(workspace.root)
         self.scratch = workspace.paths.session_scratch(settings.session_id)
+        self.scrubber = (
+            Scrubber.from_environment()
+        )  # the secrets' values, kept out of what is written
         self._executor: Executor | None = None
         self._template: ProcessTemplate | None = None
         self._environment: dict[str, Any] | None = None
@@ -129,6 +138,7 @@ class IterbenchSession:
                 thread_cap=self.caps.cap,
                 exclusive_executions=any(getattr(c, "exclusive_execution", False) for c in classes),
                 lock_is_moot=self.workers == 1,
+                scrubber=self.scrubber,
             )
         return self._executor
 
@@ -265,6 +275,7 @@ class IterbenchSession:
             return report
         if call.excinfo is not None and isinstance(call.excinfo.value, ExecutionFailed):
             report.longrepr = call.excinfo.value.details
+        self._scrub_report(report)
         if call.when == "call" or (call.when == "setup" and not report.passed):
             for record in self._records(item, target, call, report):
                 report.user_properties.append(
@@ -280,37 +291,90 @@ class IterbenchSession:
         report: pytest.TestReport,
     ) -> list[ResultRecord]:
         status, reason = _status(call, report)
+        reason = clip_text(self.scrubber.scrub_optional(reason))
         values = item.stash.get(MEASURED_KEY, []) or [(None, {})]
         if status in ("error", "timeout", "skipped"):
             values = [(None, {})]
-        definition = self.workspace.metrics[target.metric_id]
-        iteration = self.workspace.iterations[target.iteration_id]
         return [
-            ResultRecord(
-                run_id=self.run.id,
-                iteration_id=target.iteration_id,
-                metric_id=target.metric_id,
-                value=value,
-                unit=definition.unit,
-                metric_type=definition.type or None,
-                status=status,
-                reason=reason,
-                executed_at=utc_now(),
-                environment={**self.environment, **self.measurement_context()},
-                session_id=self.settings.session_id,
-                parameters=effective_parameters(iteration, target.seed),
-                metadata=metadata,
-                git_commit=self.settings.git_commit,
-                nodeid=item.nodeid,
-                higher_is_better=definition.higher_is_better,
-                iteration_parent=iteration.parent,
-                iteration_tags=iteration.tags,
-                config_hash=self.config_hash(target.iteration_id),
-                repeat=target.repeat,
-                seed=target.seed,
-            )
+            self._record(target, item.nodeid, value, metadata, status, reason)
             for value, metadata in values
         ]
+
+    def _record(
+        self,
+        target: Target,
+        nodeid: str,
+        value: float | None,
+        metadata: dict[str, Any],
+        status: RecordStatus,
+        reason: str | None,
+    ) -> ResultRecord:
+        definition = self.workspace.metrics[target.metric_id]
+        iteration = self.workspace.iterations[target.iteration_id]
+        return ResultRecord(
+            run_id=self.run.id,
+            iteration_id=target.iteration_id,
+            metric_id=target.metric_id,
+            value=value,
+            unit=definition.unit,
+            metric_type=definition.type or None,
+            status=status,
+            reason=reason,
+            executed_at=utc_now(),
+            environment={**self.environment, **self.measurement_context()},
+            session_id=self.settings.session_id,
+            parameters=effective_parameters(iteration, target.seed),
+            metadata=metadata,
+            git_commit=self.settings.git_commit,
+            nodeid=nodeid,
+            higher_is_better=definition.higher_is_better,
+            iteration_parent=iteration.parent,
+            iteration_tags=iteration.tags,
+            config_hash=self.config_hash(target.iteration_id),
+            repeat=target.repeat,
+            seed=target.seed,
+        )
+
+    def _scrub_report(self, report: pytest.TestReport) -> None:
+        """Keep known secrets out of the failure text and captured output pytest shows."""
+        if not self.scrubber:
+            return
+        if report.longrepr is not None and self.scrubber.contains_secret(str(report.longrepr)):
+            report.longrepr = self.scrubber.scrub(str(report.longrepr))
+        report.sections = [(name, self.scrubber.scrub(text)) for name, text in report.sections]
+
+    # -- a worker that dies (xdist) ----------------------------------------------------
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """On a worker: leave each item's target where the controller finds it if the worker dies."""
+        if self.worker_id is None:
+            return
+        targets = {
+            item.nodeid: [t.iteration_id, t.metric_id, t.repeat, t.seed]
+            for item in session.items
+            if (t := item_target(item)) is not None
+        }
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(self.scratch / TARGETS_FILE, json.dumps(targets))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport) -> None:
+        """The item whose worker died gets an ``error`` record (the controller journals it)."""
+        try:
+            targets = json.loads((self.scratch / TARGETS_FILE).read_text(encoding="utf-8"))
+            iteration_id, metric_id, repeat, seed = targets[crashitem]
+        except (OSError, ValueError, KeyError):
+            return  # a remote worker, or it died before collecting: xdist's failure report stands
+        reason = (
+            f"the xdist worker crashed while running {crashitem} (the metric or its test ended "
+            "the worker process: os._exit, a signal, a crash in a C extension)"
+        )
+        record = self._record(
+            Target(iteration_id, metric_id, repeat, seed), crashitem, None, {}, "error", reason
+        )
+        report.user_properties.append(
+            (RECORD_PROPERTY, json.dumps(record.to_json(), allow_nan=False))
+        )
 
     # -- persisting (the controller only) --------------------------------------------
 
@@ -489,7 +553,8 @@ def _status(
 
 
 def _clean_scratch(scratch: Path) -> None:
-    """Drop the session's pickled outputs; keep the iterations' logs for the user."""
+    """Drop the session's pickled outputs; keep the iterations' logs of the last sessions."""
+    prune_sessions(scratch.parent)
     if not scratch.is_dir():
         return
     for path in scratch.iterdir():

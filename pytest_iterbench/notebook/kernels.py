@@ -104,8 +104,10 @@ class KernelPool:
         kernel_name: str = DEFAULT_KERNEL,
         size: int = 2,
         startup_timeout: float = STARTUP_TIMEOUT,
+        environment: dict[str, str] | None = None,
     ) -> None:
         self.kernel_name = kernel_name
+        self.environment = environment  # the kernels' environment; None: this process's
         self.size = max(0, size)
         self.startup_timeout = startup_timeout
         self.stats = PoolStats()
@@ -179,7 +181,10 @@ class KernelPool:
         )
         client: AsyncKernelClient | None = None
         try:
-            await manager.start_kernel(extra_arguments=list(KERNEL_ARGUMENTS), cwd=self._folder)
+            launch: dict[str, Any] = {} if self.environment is None else {"env": self.environment}
+            await manager.start_kernel(
+                extra_arguments=list(KERNEL_ARGUMENTS), cwd=self._folder, **launch
+            )
             client = manager.client(context=self._zmq_context())
             client.start_channels()
             await client.wait_for_ready(timeout=self.startup_timeout)

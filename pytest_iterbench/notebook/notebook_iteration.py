@@ -25,6 +25,7 @@ from pytest_iterbench.notebook.errors import CellExecutionFailed, NotebookOutput
 from pytest_iterbench.notebook.kernels import KernelPool
 from pytest_iterbench.notebook.nbio import code_cell, read_notebook
 from pytest_iterbench.notebook.runner import NotebookRun, execute_notebook
+from pytest_iterbench.secrets import child_environment
 
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
@@ -133,7 +134,7 @@ def run_notebook_iteration(
         i for i, c in enumerate(nb.cells) if INJECTED_TAG in c.metadata.get("tags", [])
     )
     own_pool = pool is None
-    active = pool or KernelPool(size=0)
+    active = pool or KernelPool(size=0, environment=child_environment())  # no secrets
     try:
         with tempfile.TemporaryDirectory(prefix="iterbench-nb-") as folder:
             result_path = Path(folder) / "outputs.pickle"
