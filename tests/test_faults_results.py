@@ -172,3 +172,23 @@ def test_a_hand_edit_is_kept_once_the_index_is_deleted(tmp_path):
         path.unlink()
     store.index().close()
     assert ids(store) == ["rec-2"]
+
+
+NAN_RECORD = json.dumps(record(1)).replace("0.1", "NaN")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"results": [' + NAN_RECORD + "]}",
+        '{\n  "results": [\n    ' + NAN_RECORD + "\n  ]\n}\n",
+    ],
+    ids=["other-layout", "record-layout"],
+)
+def test_a_nan_in_results_json_is_kept_and_skipped_not_a_crash(tmp_path, text):
+    store = ResultsStore(tmp_path)
+    store.path.write_text(text)
+    fold(store, "s1", [record(2)])
+    assert [r["record_id"] for r in store.run_records("run-001")] == ["rec-2"]
+    assert any("not a valid record" in w for w in store.warnings)
+    assert '"value": NaN' in store.path.read_text(), "the hand-edited line is kept as it was"
