@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 
 from pytest_iterbench.cli import main
 from pytest_iterbench.errors import Problem, WorkspaceError
+from pytest_iterbench.llm.plan import PlanInvalid, read_plan_file
 from pytest_iterbench.workspace.loader import Workspace
 from pytest_iterbench.workspace.schemas import validate
 
@@ -236,3 +237,11 @@ def load_problems(root: Path) -> list[Problem] | None:
         return list(exc.problems)
     json.dumps([i.parameters for i in workspace.iterations.values()], allow_nan=False)
     return None
+
+
+def test_a_plan_file_with_a_long_integer_is_a_problem_not_a_traceback(tmp_path):
+    path = tmp_path / "plan.json"
+    path.write_text('{"iterations": [], "seed": ' + "9" * 5000 + "}")
+    with pytest.raises(PlanInvalid) as caught:
+        read_plan_file(path)
+    assert "plan.json: invalid JSON: Exceeds the limit (4300 digits)" in str(caught.value)
