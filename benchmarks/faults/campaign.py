@@ -272,8 +272,9 @@ def poller(root: Path, row: Row) -> Iterator[None]:
             row.reads += 1
             try:
                 json.loads(data)
-            except ValueError:
+            except ValueError as exc:
                 row.invalid_reads += 1
+                row.notes.append(f"invalid read ({len(data)} bytes, {exc}): ...{data[-300:]!r}")
             time.sleep(0.002)
 
     thread = threading.Thread(target=poll, daemon=True)
