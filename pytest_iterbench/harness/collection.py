@@ -20,6 +20,7 @@ from pytest_iterbench.harness.session import IterbenchSession
 from pytest_iterbench.harness.target import METRIC_MARKER, TARGET_KEY, Target
 from pytest_iterbench.metrics.base import BaseMetric
 from pytest_iterbench.metrics.builtin import TimingMetric
+from pytest_iterbench.results.records import measured
 from pytest_iterbench.workspace.paths import WorkspacePaths
 
 
@@ -78,7 +79,12 @@ class MetricItem(pytest.Item):
                 result = measure(execution)
         finally:
             _call_hook(metric, "teardown")
-        self.state.measured(self).append((result.value, dict(result.metadata or {})))
+        if not hasattr(result, "value"):
+            raise IterbenchError(
+                f"metric {target.metric_id!r} returned {ascii(result)[:60]}: expected a MetricResult"
+            )
+        value = measured(target.metric_id, result.value, getattr(result, "metadata", None))
+        self.state.measured(self).append(value)
 
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None

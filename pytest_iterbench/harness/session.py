@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ from pytest_iterbench.report.gate import GateResult, compare_stored_sessions, wo
 from pytest_iterbench.report.reading import load_run_samples
 from pytest_iterbench.report.samples import RunSamples
 from pytest_iterbench.report.writer import write_reports
-from pytest_iterbench.results.records import RecordStatus, ResultRecord, utc_now
+from pytest_iterbench.results.records import RecordStatus, ResultRecord, json_problem, utc_now
 from pytest_iterbench.results.records import environment as describe_environment
 from pytest_iterbench.results.store import Journal, ResultsStore
 from pytest_iterbench.secrets import Scrubber
@@ -278,9 +278,7 @@ class IterbenchSession:
         self._scrub_report(report)
         if call.when == "call" or (call.when == "setup" and not report.passed):
             for record in self._records(item, target, call, report):
-                report.user_properties.append(
-                    (RECORD_PROPERTY, json.dumps(record.to_json(), allow_nan=False))
-                )
+                report.user_properties.append((RECORD_PROPERTY, _record_property(record)))
         return report
 
     def _records(
@@ -550,6 +548,16 @@ def _status(
         message = str(exc).strip().splitlines()
         return "failed", message[0] if message else "assertion failed"
     return "error", f"{type(exc).__name__}: {exc}" if exc is not None else "failed"
+
+
+def _record_property(record: ResultRecord) -> str:
+    """The record on the wire; one JSON cannot hold (a metric test's metadata) becomes an error record saying why."""
+    problem = json_problem(data := record.to_json())
+    if problem is not None:
+        reason = f"metric {record.metric_id!r}: the record cannot be written as JSON ({problem})"
+        data = replace(record, value=None, metadata={}, status="error", reason=reason).to_json()
+        data["parameters"] = data["parameters"] if json_problem(data["parameters"]) is None else {}
+    return json.dumps(data, allow_nan=False)
 
 
 def _clean_scratch(scratch: Path) -> None:

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pytest_iterbench.errors import Problem
 from pytest_iterbench.llm.errors import PlanInvalid
-from pytest_iterbench.workspace.files import load_document
+from pytest_iterbench.workspace.files import load_document, read_json
 from pytest_iterbench.workspace.paths import ITERATIONS_FILE, METRICS_FILE, PLAN_FILE, RUNS_FILE
 from pytest_iterbench.workspace.references import (
     WORKSPACE_FILES,
@@ -163,15 +163,12 @@ class Existing:
 
 def read_plan_file(path: Path) -> Any:
     """A plan file's JSON; ``PlanInvalid`` (with line and column) when it does not parse."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlanInvalid(str(path), [Problem(path.name, "", "file not found")]) from None
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        raise PlanInvalid(
-            str(path), [Problem(path.name, where, f"invalid JSON: {exc.msg}")]
-        ) from None
+    document, problems = read_json(
+        path, path.name
+    )  # the workspace's reader: FIFOs, long ints, depth
+    if problems:
+        raise PlanInvalid(str(path), problems)
+    return document
 
 
 def check_plan(document: Any, root: Path, *, file: str = PLAN_FILE) -> Plan:

@@ -43,11 +43,25 @@ def dump_record(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, allow_nan=False)
 
 
+def _dump_as_read(record: Any) -> str:
+    try:
+        line = dump_record(record)
+        line.encode("utf-8")
+    except (ValueError, TypeError):  # UnicodeEncodeError is a ValueError
+        return json.dumps(record)
+    return line
+
+
 def dump_results(
     records: Iterable[dict[str, Any]], schema_ref: str | None = RESULTS_SCHEMA_REF
 ) -> str:
-    """Serialise results with one record per line, so appends show as added lines in a diff."""
-    lines = [dump_record(record) for record in records]
+    """Serialise results with one record per line, so appends show as added lines in a diff.
+
+    A record read from a file that JSON cannot hold strictly (a NaN, a lone
+    surrogate: a hand edit) is kept as it was read, escaped, rather than
+    dropped; readers skip it with a warning naming its line.
+    """
+    lines = [_dump_as_read(record) for record in records]
     head = f'  "$schema": {json.dumps(schema_ref)},\n' if schema_ref else ""
     body = ",\n".join(f"    {line}" for line in lines)
     return "{\n" + head + '  "results": [\n' + body + ("\n" if lines else "") + "  ]\n}\n"
@@ -79,7 +93,7 @@ def find_tail(fd: int) -> Tail | None:
         return None
     lines = end[: -len(CLOSING)].split(b"\n")
     last = lines[-1]
-    if (start > 0 or len(lines) > 1) and record_line(last) is not None:
+    if (start > 0 or len(lines) > 1) and _object_line(last):
         return Tail(size - len(CLOSING), empty=False)
     if last + b"\n" == OPENING and (start == 0 and _opening_precedes(lines, len(lines) - 1)):
         return Tail(size - len(CLOSING) + 1, empty=True)
@@ -100,6 +114,19 @@ def record_line(line: bytes) -> dict[str, Any] | None:
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
+
+
+def _object_line(line: bytes) -> bool:
+    """Whether a line is one complete object in the record layout, valid record or not (a NaN in it)."""
+    if record_line(line) is not None:
+        return True
+    text = line[len(RECORD_INDENT) :].removesuffix(b",")
+    if not line.startswith(RECORD_INDENT + b"{") or not text.endswith(b"}"):
+        return False
+    try:
+        return isinstance(json.loads(text), dict)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
 
 
 def _reject_constant(name: str) -> Any:

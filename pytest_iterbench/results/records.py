@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib.metadata
+import json
 import math
 import platform
 import shutil
@@ -19,6 +20,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from pytest_iterbench.errors import IterbenchError
 
 RecordStatus = Literal["passed", "failed", "error", "skipped", "timeout"]
 KEY_PACKAGES = ("pytest", "pytest-iterbench", "pytest-xdist", "numpy", "scikit-learn", "torch")
@@ -63,6 +66,51 @@ def _json_number(value: Any) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+def json_problem(data: Any) -> str | None:
+    """Why ``data`` cannot be written as strict JSON in UTF-8 (NaN, infinity, a lone surrogate, an object), or None."""
+    try:
+        json.dumps(data, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, OverflowError, RecursionError, UnicodeEncodeError) as exc:
+        return ascii(str(exc))[1:-1][:200]
+    return None
+
+
+def measured(metric_id: str, value: Any, metadata: Any) -> tuple[float | None, dict[str, Any]]:
+    """A metric's value and metadata as a record holds them; IterbenchError saying what is wrong otherwise.
+
+    >>> measured("acc", 1, None)
+    (1.0, {})
+    >>> measured("acc", "abc", None)
+    Traceback (most recent call last):
+    pytest_iterbench.errors.IterbenchError: metric 'acc' returned 'abc': expected a number
+    """
+    if value is not None:
+        try:
+            if isinstance(value, str | bytes):
+                raise TypeError(value)
+            value = float(value)
+        except (TypeError, ValueError) as exc:
+            raise IterbenchError(
+                f"metric {metric_id!r} returned {_shown(value)}: expected a number"
+            ) from exc
+        except OverflowError as exc:
+            raise IterbenchError(
+                f"metric {metric_id!r} returned {_shown(value)}: expected a number a float can hold"
+            ) from exc
+    metadata = dict(metadata or {})
+    problem = json_problem(metadata)
+    if problem is not None:
+        raise IterbenchError(f"metric {metric_id!r} returned metadata JSON cannot hold: {problem}")
+    return value, metadata
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, int) and abs(value) > 10**300:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    text = ascii(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from pytest_iterbench.atomic import write_text_atomically
 from pytest_iterbench.errors import IterbenchError
 from pytest_iterbench.results import document
 from pytest_iterbench.results.document import RESULTS_SCHEMA_REF, Tail, dump_results
-from pytest_iterbench.results.index import ResultsIndex
+from pytest_iterbench.results.index import INDEX_FILE, ResultsIndex
 from pytest_iterbench.results.journal import (
     Journal,
     lock_path,
@@ -254,7 +254,17 @@ class ResultsStore:
         if journals or self.path.exists():
             with self._results_lock():
                 self._clean_partials()
+        self._restore_lost()
         return count
+
+    def _restore_lost(self) -> None:
+        """Bring the index up to date, which restores what a rewrite of the file lost."""
+        if not (self.path.is_file() and (self._index_dir / INDEX_FILE).is_file()):
+            return  # nothing indexed yet, so nothing known to be lost
+        try:
+            self.index().close()
+        except IterbenchError as exc:
+            self.warnings.append(str(exc))
 
     def _recover_batch(self, journals: Sequence[Path]) -> int:
         with ExitStack() as stack:
@@ -331,8 +341,29 @@ class ResultsStore:
             if not self._closed_properly():
                 os.close(self._open_for_append())
             index = ResultsIndex.open(self._index_dir, self.path)
+            if index.lost:
+                self._restore(index)
         self.warnings += index.warnings
         return index
+
+    def _restore(self, index: ResultsIndex) -> None:
+        """Append the records a rewrite of the file lost, from the index's copies (under the lock)."""
+        lost = index.lost
+        try:
+            fd = self._open_for_append()
+            try:
+                self._append(fd, lost, [])
+            finally:
+                os.close(fd)
+        except IterbenchError as exc:
+            index.mark_stale()  # the copies stay: the next reader tries again
+            self.warnings.append(f"{len(lost)} records lost by a rewrite not restored yet: {exc}")
+            return
+        index.refresh()
+        self.warnings.append(
+            f"{self.path}: was rewritten and had lost {len(lost)} records that it held before; "
+            "restored from the index (.iterbench/index), appended at its end"
+        )
 
     def _closed_properly(self) -> bool:
         try:

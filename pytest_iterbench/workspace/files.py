@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,19 +21,44 @@ from pytest_iterbench.workspace.schemas import SchemaName, validate
 
 
 def read_json(path: Path, display: str) -> tuple[Any, list[Problem]]:
-    """Parse one JSON file; a syntax error becomes a problem with its line and column."""
+    """Parse one JSON file; a syntax error becomes a problem with its line and column.
+
+    Only a regular file is opened (a FIFO would block the reader forever); an
+    integer too long for Python to parse and nesting too deep for its parser
+    are problems too, not exceptions.
+    """
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None, [Problem(display, "", f"expected a regular file, found {_kind(path)}")]
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None, [Problem(display, "", f"file not found (expected at {path})")]
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(display, "", f"cannot be read: {exc}")]
+    return parse_json(text, display)
+
+
+def parse_json(text: str, display: str) -> tuple[Any, list[Problem]]:
+    """Parse JSON text; what Python's parser raises becomes a problem naming ``display``."""
     try:
         return json.loads(text), []
     except json.JSONDecodeError as exc:
         return None, [
             Problem(display, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}")
         ]
+    except ValueError as exc:  # an integer of more digits than int() converts
+        return None, [Problem(display, "", f"invalid JSON: {str(exc).split(';')[0]}")]
+    except RecursionError:
+        return None, [Problem(display, "", "invalid JSON: nested too deeply to be parsed")]
+
+
+def _kind(path: Path) -> str:
+    mode = path.stat().st_mode
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    return "a special file"
 
 
 def read_document(path: Path, name: SchemaName) -> tuple[Any, list[Problem]]:

@@ -219,6 +219,9 @@ class _Rules:
             )
         directory = iteration.directory(self.root)
         entry = directory / iteration.entry_point
+        if directory in self.root.parents:  # "/" or "..": hashing it would walk the workspace too
+            message = f"expected the iteration's own folder, found {iteration.source_path!r}, which holds the whole workspace ({directory})"
+            return located.problem("source_path", message)
         if not (directory.is_dir() or any(directory in p.parents for p in self.created)):
             hint = "; applying a plan creates a stub only for a .py entry point"
             message = f"folder not found: {iteration.source_path!r} (resolved to {directory})"
@@ -239,7 +242,7 @@ class _Rules:
     def _metric_class(self, located: Located[MetricDefinition], class_path: str) -> None:
         try:
             cls = import_object(class_path)
-        except Exception as exc:  # any import-time failure is the user's to see
+        except (Exception, SystemExit) as exc:  # any import-time failure is the user's to see
             message = f"cannot import {class_path!r}: {type(exc).__name__}: {exc}"
             self._add(located.problem("class", message))
             return

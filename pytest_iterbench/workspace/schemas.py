@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+import math
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +22,10 @@ from pytest_iterbench.errors import IterbenchError, Problem
 
 SchemaName = Literal["iterations", "metrics", "runs", "results", "plan"]
 SCHEMA_NAMES: tuple[SchemaName, ...] = ("iterations", "metrics", "runs", "results", "plan")
+#: Deeper documents are refused: parameters travel as JSON to child processes and into
+#: records, and every serialiser on the way recurses.
+MAX_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def schema_dir() -> Path:
@@ -69,7 +75,7 @@ def json_path(parts: Iterable[str | int]) -> str:
 
 
 def describe_error(error: jsonschema.ValidationError) -> str:
-    found = json.dumps(error.instance)
+    found = json.dumps(error.instance, ensure_ascii=True)
     if len(found) > 80:
         found = found[:77] + "..."
     if error.validator == "additionalProperties" and isinstance(error.schema, dict):
@@ -86,8 +92,49 @@ def document_order(error: jsonschema.ValidationError) -> list[tuple[int, int, st
     ]
 
 
+def value_problems(document: Any, file: str) -> list[Problem]:
+    """Values no JSON file should hold, whatever its schema says, each at its JSON path.
+
+    Python's json reads ``NaN``, ``Infinity`` and ``1e400`` (which becomes
+    infinity) and lone surrogates (``"\\ud800"``), none of which it can write
+    back as strict JSON or UTF-8; and every serialiser recurses, so nesting is
+    capped at :data:`MAX_DEPTH`. These are refused here, before the schema, so
+    that nothing later (records, child processes, reports) meets them.
+    """
+    return [Problem(file, json_path(parts), message) for parts, message in _bad_values(document)]
+
+
+def _bad_values(document: Any) -> Iterator[tuple[list[str | int], str]]:
+    stack: list[tuple[list[str | int], Any]] = [([], document)]
+    while stack:
+        parts, value = stack.pop()
+        if len(parts) > MAX_DEPTH:
+            yield parts, f"nested deeper than {MAX_DEPTH} levels"
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            yield parts, f"expected a finite number, found {value!r} (JSON has no NaN or infinity)"
+        elif isinstance(value, str) and _SURROGATE.search(value):
+            yield parts, f"expected text, found a lone surrogate in {_shown(value)}"
+        elif isinstance(value, dict):
+            for key in reversed(list(value)):
+                if _SURROGATE.search(key):
+                    yield [*parts, _shown(key)], "expected a text key, found a lone surrogate"
+                else:
+                    stack.append(([*parts, key], value[key]))
+        elif isinstance(value, list):
+            stack.extend(([*parts, i], item) for i, item in reversed(list(enumerate(value))))
+
+
+def _shown(text: str) -> str:
+    shown = ascii(text)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
 def validate(name: SchemaName, document: Any, file: str) -> list[Problem]:
-    """Every schema violation of ``document``, in document order, as problems."""
+    """Every problem of ``document``: its values (:func:`value_problems`), then its schema, in document order."""
+    problems = value_problems(document, file)
+    if problems:
+        return problems
     errors = sorted(_validator(name).iter_errors(document), key=document_order)
     return [
         Problem(file, json_path(error.absolute_path), describe_error(error)) for error in errors
