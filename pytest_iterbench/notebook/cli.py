@@ -33,6 +33,7 @@ from pytest_iterbench.notebook.defaults import (
     SOLVER_NAMES,
 )
 from pytest_iterbench.notebook.errors import (
+    KernelMissing,
     NotebookProcessorError,
     NotebookReadError,
     SolverNotConfigured,
@@ -51,7 +52,9 @@ def _add_execution_options(parser: argparse.ArgumentParser) -> None:
         help=f"seconds a cell may run, 0 for no limit (default: {DEFAULT_CELL_TIMEOUT:g})",
     )  # fmt: skip
     parser.add_argument(
-        "--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel to run notebooks on"
+        "--kernel",
+        default=None,
+        help=f"Jupyter kernel to run notebooks on (default: each notebook's kernelspec, else {DEFAULT_KERNEL})",
     )
 
 
@@ -178,7 +181,7 @@ def run_notebook_command(args: argparse.Namespace) -> int:
     handlers = {"run": _run, "validate": _validate, "exercises": _exercises}
     try:
         return handlers[args.notebook_command](args)
-    except SolverNotConfigured as exc:
+    except (SolverNotConfigured, KernelMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except NotebookProcessorError as exc:

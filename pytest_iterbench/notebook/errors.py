@@ -57,6 +57,10 @@ class NotebookReadError(NotebookProcessorError):
     """The file is not a readable notebook (not JSON, not nbformat 4)."""
 
 
+class KernelMissing(NotebookProcessorError):
+    """A notebook's kernelspec (or ``--kernel``) names a kernel that is not installed."""
+
+
 class SolverError(NotebookProcessorError):
     """A solver could not produce a solution."""
 

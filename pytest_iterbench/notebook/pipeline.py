@@ -43,7 +43,7 @@ from pytest_iterbench.notebook.export import (
     export_html,
     human_size,
 )
-from pytest_iterbench.notebook.kernels import KernelPool
+from pytest_iterbench.notebook.kernels import KernelPool, check_kernels, notebook_kernel
 from pytest_iterbench.notebook.nbio import read_notebook, reads_notebook, write_notebook
 from pytest_iterbench.notebook.parse import find_exercises
 from pytest_iterbench.notebook.solvers import Solution, SolveContext, Solver, make_solver
@@ -74,7 +74,7 @@ class PipelineOptions:
     alternatives: int = 1
     metrics: tuple[str, ...] = DEFAULT_METRICS
     cell_timeout: float | None = DEFAULT_CELL_TIMEOUT
-    kernel_name: str = DEFAULT_KERNEL
+    kernel_name: str | None = None  # None: each notebook's kernelspec
     export: ExportOptions = field(default_factory=ExportOptions)
 
     @property
@@ -160,6 +160,7 @@ class Pipeline:
         self._solver = solver
         self._pool = pool
         self._own_pool = pool is None
+        self._usual_kernel = DEFAULT_KERNEL
 
     @property
     def solver(self) -> Solver:
@@ -170,7 +171,7 @@ class Pipeline:
     @property
     def pool(self) -> KernelPool:
         if self._pool is None:
-            self._pool = KernelPool(self.options.kernel_name, size=1)
+            self._pool = KernelPool(self.options.kernel_name or self._usual_kernel, size=1)
         return self._pool
 
     def say(self, text: str) -> None:
@@ -187,6 +188,7 @@ class Pipeline:
         _ = self.solver  # a solver that cannot run fails here, before any notebook is touched
         summary = PipelineSummary()
         paths = self.inputs()
+        self._check_kernels(paths)
         orphans = self._interrupted_archives(paths)
         if not paths and not orphans:
             self.say(f"no notebooks in {self.options.input_dir}: nothing to do")
@@ -200,6 +202,22 @@ class Pipeline:
             f"{len(summary.processed)} processed, {len(summary.skipped)} already done, {len(summary.failed)} failed"
         )
         return summary
+
+    def _check_kernels(self, paths: list[Path]) -> None:
+        """Every kernel the inputs ask for is installed, or ``KernelMissing`` before anything runs."""
+        wanted: dict[str, list[str]] = {}
+        for path in paths:
+            try:
+                metadata = read_notebook(path).metadata
+            except NotebookReadError:
+                continue  # reported by its own parse step
+            name = notebook_kernel(metadata, self.options.kernel_name)
+            wanted.setdefault(name, []).append(
+                "--kernel" if self.options.kernel_name else path.name
+            )
+        check_kernels({name: list(dict.fromkeys(who)) for name, who in wanted.items()})
+        if wanted:
+            self._usual_kernel = max(wanted, key=lambda name: len(wanted[name]))
 
     def _interrupted_archives(self, paths: list[Path]) -> list[Path]:
         """Inputs a killed run had half-archived: gone from input/, staged in done/."""
@@ -384,7 +402,11 @@ class Pipeline:
             exercises=ExerciseMap.from_exercises(notebook.exercises()),
         )
         report = validate_notebooks(
-            [target], pool=self.pool, cell_timeout=self.options.cell_timeout, quiet=True
+            [target],
+            pool=self.pool,
+            cell_timeout=self.options.cell_timeout,
+            kernel_name=self.options.kernel_name,
+            quiet=True,
         )
         report.raise_for_failures()
         verdict = report.verdicts[0]
@@ -393,7 +415,7 @@ class Pipeline:
             "built.ipynb"
         ).metadata  # the assignment's, untouched
         write_notebook(notebook.work / "validated.ipynb", verdict.executed)
-        return f"nbmake: {notebook.progress.name} passed ({verdict.seconds:.2f} s)"
+        return f"nbmake: {notebook.progress.name} {verdict.message()} ({verdict.seconds:.2f} s)"
 
     def _export(self, notebook: _Notebook) -> str:
         nb = notebook.read("validated.ipynb")
