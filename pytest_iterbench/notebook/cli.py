@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_iterbench.llm.secrets import KEY_WARNING
 from pytest_iterbench.notebook.defaults import (
     BUILTIN_METRICS,
     DEFAULT_CELL_TIMEOUT,
@@ -79,6 +80,15 @@ def _add_run_parser(commands: Any) -> None:
         help="files solver: folder or JSON of solutions (default: WORKSPACE/solutions)",
     )
     run.add_argument(
+        "--max-attempts", type=int, default=3, metavar="K",
+        help="claude-api: validations per notebook, the reviewer loop's included (default: 3)",
+    )  # fmt: skip
+    run.add_argument("--model", help="claude-api: the Claude model (default: the LLM layer's)")
+    run.add_argument(
+        "--claude-api-key",
+        help="claude-api: the key (prefer ANTHROPIC_API_KEY or a .env file: this ends up in history)",
+    )
+    run.add_argument(
         "--alternatives",
         type=int,
         default=1,
@@ -120,7 +130,8 @@ def add_notebook_parser(subparsers: Any) -> argparse.ArgumentParser:
     return notebook
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, http_client: Any = None) -> int:
+    from pytest_iterbench.notebook.claude_solver import make_claude_solver
     from pytest_iterbench.notebook.export import ExportOptions
     from pytest_iterbench.notebook.pipeline import Pipeline, PipelineOptions
 
@@ -134,8 +145,21 @@ def _run(args: argparse.Namespace) -> int:
         cell_timeout=args.cell_timeout,
         kernel_name=args.kernel,
         export=ExportOptions(args.template, args.max_image_px, args.dedupe_images),
+        max_attempts=max(1, args.max_attempts),
+        model=args.model,
     )
-    return Pipeline(options).run().exit_code
+    solver = None
+    if args.solver == "claude-api":
+        if args.claude_api_key:
+            print(KEY_WARNING, file=sys.stderr)
+        solver = make_claude_solver(
+            options.root,
+            api_key=args.claude_api_key,
+            model=args.model,
+            max_attempts=options.max_attempts,
+            http_client=http_client,
+        )
+    return Pipeline(options, solver=solver).run().exit_code
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -176,11 +200,15 @@ def _exercises(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_notebook_command(args: argparse.Namespace) -> int:
-    """Run the ``notebook`` subcommand parsed by ``add_notebook_parser``; the exit status."""
-    handlers = {"run": _run, "validate": _validate, "exercises": _exercises}
+def run_notebook_command(args: argparse.Namespace, http_client: Any = None) -> int:
+    """Run the ``notebook`` subcommand parsed by ``add_notebook_parser``; the exit status.
+
+    ``http_client`` is for tests: the claude-api solver's client sends through it.
+    """
     try:
-        return handlers[args.notebook_command](args)
+        if args.notebook_command == "run":
+            return _run(args, http_client)
+        return {"validate": _validate, "exercises": _exercises}[args.notebook_command](args)
     except (SolverNotConfigured, KernelMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -189,11 +217,12 @@ def run_notebook_command(args: argparse.Namespace) -> int:
         return 2 if exc.notebook is None else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, http_client: Any = None) -> int:
     """``python -m pytest_iterbench.notebook ...``: the same commands as ``iterbench notebook``."""
     parser = argparse.ArgumentParser(prog="python -m pytest_iterbench.notebook")
     commands = parser.add_subparsers(dest="command", required=True)
     add_notebook_parser(commands)
     return run_notebook_command(
-        parser.parse_args(["notebook", *(argv if argv is not None else sys.argv[1:])])
+        parser.parse_args(["notebook", *(argv if argv is not None else sys.argv[1:])]),
+        http_client,
     )

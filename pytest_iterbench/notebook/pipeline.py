@@ -20,6 +20,7 @@ restarts at solve next time (the usual fix is a new solution).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -31,9 +32,14 @@ from typing import Any, TextIO
 
 from nbformat import NotebookNode
 
+from pytest_iterbench.llm.costs import CostTotals
+from pytest_iterbench.llm.errors import ReviewLoopExhausted
+from pytest_iterbench.llm.review_types import Attempt, Failure, Review
+from pytest_iterbench.llm.reviewer import review_loop
 from pytest_iterbench.notebook.alternatives import benchmark_alternatives
 from pytest_iterbench.notebook.archive import archive_input
 from pytest_iterbench.notebook.build import build_notebook
+from pytest_iterbench.notebook.claude_solver import failure_of, make_claude_solver
 from pytest_iterbench.notebook.defaults import DEFAULT_CELL_TIMEOUT, DEFAULT_KERNEL, DEFAULT_METRICS
 from pytest_iterbench.notebook.errors import NotebookProcessorError, NotebookReadError
 from pytest_iterbench.notebook.exercises import Exercise, ExerciseMap
@@ -46,7 +52,13 @@ from pytest_iterbench.notebook.export import (
 from pytest_iterbench.notebook.kernels import KernelPool, check_kernels, notebook_kernel
 from pytest_iterbench.notebook.nbio import read_notebook, reads_notebook, write_notebook
 from pytest_iterbench.notebook.parse import find_exercises
-from pytest_iterbench.notebook.solvers import Solution, SolveContext, Solver, make_solver
+from pytest_iterbench.notebook.solvers import (
+    RevisingSolver,
+    Solution,
+    SolveContext,
+    Solver,
+    make_solver,
+)
 from pytest_iterbench.notebook.state import (
     STEPS,
     NotebookProgress,
@@ -55,7 +67,12 @@ from pytest_iterbench.notebook.state import (
     bytes_hash,
     content_hash,
 )
-from pytest_iterbench.notebook.validate import ValidationTarget, validate_notebooks
+from pytest_iterbench.notebook.validate import (
+    NotebookVerdict,
+    ValidationReport,
+    ValidationTarget,
+    validate_notebooks,
+)
 from pytest_iterbench.workspace.paths import WorkspacePaths
 
 WORK_ROOT = WorkspacePaths(Path()).notebooks_dir  # relative: progress records it so
@@ -75,6 +92,8 @@ class PipelineOptions:
     metrics: tuple[str, ...] = DEFAULT_METRICS
     cell_timeout: float | None = DEFAULT_CELL_TIMEOUT
     kernel_name: str | None = None  # None: each notebook's kernelspec
+    max_attempts: int = 3  # claude-api: solutions tried per notebook by the reviewer loop
+    model: str | None = None  # claude-api: the model (default: the LLM layer's)
     export: ExportOptions = field(default_factory=ExportOptions)
 
     @property
@@ -136,6 +155,94 @@ def _write_json(path: Path, data: Any) -> None:
     partial.replace(path)
 
 
+def chosen_solutions(work: Path) -> dict[str, Solution]:
+    """The solutions the solve step chose, by exercise id."""
+    data = json.loads((work / "solutions.json").read_text(encoding="utf-8"))
+    return {k: Solution.from_json(v) for k, v in data["chosen"].items()}
+
+
+def _keep_solution(work: Path, solution: Solution) -> None:
+    """Make ``solution`` its exercise's chosen one in ``solutions.json`` (the reviewer's fix)."""
+    data = json.loads((work / "solutions.json").read_text(encoding="utf-8"))
+    data["chosen"][solution.exercise_id] = solution.to_json()
+    data.setdefault("reviewed", {}).setdefault(solution.exercise_id, []).append(solution.to_json())
+    _write_json(work / "solutions.json", data)
+
+
+class ReviewRound:
+    """The reviewer loop of one notebook: failing check to the reviewer, revised answer, validate.
+
+    At most ``solver.max_attempts`` validations in all (the first is the one
+    that failed); each attempt prints one line, and each call is traced by the
+    solver's client.
+    """
+
+    def __init__(self, pipeline: Pipeline, notebook: _Notebook, solver: RevisingSolver) -> None:
+        self.pipeline = pipeline
+        self.notebook = notebook
+        self.solver = solver
+        self.exercises = {e.id: e for e in notebook.exercises()}
+        self.report = ValidationReport()
+
+    def failure(self, verdict: NotebookVerdict) -> Failure:
+        assert verdict.failure is not None
+        assert verdict.exercise_id is not None
+        chosen = chosen_solutions(self.notebook.work).get(verdict.exercise_id)
+        return failure_of(
+            verdict.message(),
+            verdict.failure.traceback,
+            verdict.exercise_id,
+            verdict.failure.source,
+            chosen.regions if chosen else (),
+        )
+
+    def _solve(self, number: int, review: Review | None) -> ValidationReport:
+        if number == 1:
+            return self.report
+        verdict = self.report.verdicts[0]
+        assert verdict.exercise_id is not None
+        exercise = self.exercises[verdict.exercise_id]
+        context = SolveContext(self.notebook.source)
+        revised = self.solver.revise(exercise, context, self.failure(verdict), review, number)
+        _keep_solution(self.notebook.work, revised)
+        self.pipeline._build(self.notebook)
+        return self.pipeline._validate_built(self.notebook)
+
+    def _validate(self, report: ValidationReport) -> Failure | None:
+        self.report = report
+        verdict = report.verdicts[0]
+        if verdict.passed:
+            return None
+        if verdict.exercise_id not in self.exercises:  # nothing the solver wrote: not reviewable
+            report.raise_for_failures()
+        return self.failure(verdict)
+
+    def _review(self, number: int, failure: Failure) -> Review:
+        exercise_id = self.report.verdicts[0].exercise_id or ""
+        self.pipeline.say(f"  review    attempt {number}: asking the reviewer about {exercise_id}")
+        return self.solver.review(failure, exercise_id, number)
+
+    def _show(self, attempt: Attempt[ValidationReport]) -> None:
+        verdict = attempt.solution.verdicts[0]
+        total = self.solver.max_attempts
+        self.pipeline.say(
+            f"  attempt   {attempt.number}/{total} {verdict.message()} ({self.pipeline._elapsed()})"
+        )
+
+    def run(self, report: ValidationReport) -> ValidationReport:
+        """The first passing report, or the last failing one after every attempt."""
+        self.report = report
+        try:
+            result = review_loop(
+                self._solve, self._validate, self._review,
+                max_attempts=self.solver.max_attempts, on_attempt=self._show,
+            )  # fmt: skip
+        except ReviewLoopExhausted:
+            self.pipeline.say(f"  review    gave up after {self.solver.max_attempts} attempt(s)")
+            return self.report
+        return result.solution
+
+
 class Pipeline:
     """Runs the steps over ``input/``, printing progress per notebook and per step.
 
@@ -161,12 +268,22 @@ class Pipeline:
         self._pool = pool
         self._own_pool = pool is None
         self._usual_kernel = DEFAULT_KERNEL
+        self._started = time.perf_counter()
 
     @property
     def solver(self) -> Solver:
+        if self._solver is None and self.options.solver == "claude-api":
+            self._solver = make_claude_solver(
+                self.root, model=self.options.model, max_attempts=self.options.max_attempts
+            )
         if self._solver is None:
             self._solver = make_solver(self.options.solver, solutions=self.options.solutions_path())
         return self._solver
+
+    def _elapsed(self) -> str:
+        text = f"{time.perf_counter() - self._started:.1f} s"
+        cost = getattr(self.solver, "cost", None)
+        return f"{text}, ${cost.cost_text()} so far" if isinstance(cost, CostTotals) else text
 
     @property
     def pool(self) -> KernelPool:
@@ -201,6 +318,12 @@ class Pipeline:
         self.say(
             f"{len(summary.processed)} processed, {len(summary.skipped)} already done, {len(summary.failed)} failed"
         )
+        total = self._spent()
+        if total is not None and total.calls:
+            self.say(
+                f"LLM cost ${total.cost_text()} in {total.calls} call(s); "
+                f"`iterbench costs --dir {self.root}` sums the trace"
+            )
         return summary
 
     def _check_kernels(self, paths: list[Path]) -> None:
@@ -259,15 +382,37 @@ class Pipeline:
         if "validate" not in progress.finished:
             self.pool.warm()  # the kernel boots while parse and solve run
         progress.status = "running"
-        for step in STEPS:
-            if step in progress.finished and self._artifacts_exist(step, notebook):
-                self.say(f"  {step:<9} done earlier: {progress.finished[step]['summary']}")
-                continue
-            if not self._run_step(step, notebook, summary):
-                return
-        progress.status = "done"
-        self.store.save(progress)
-        summary.processed.append(path.name)
+        spent = self._spent()
+        try:
+            for step in STEPS:
+                if step in progress.finished and self._artifacts_exist(step, notebook):
+                    self.say(f"  {step:<9} done earlier: {progress.finished[step]['summary']}")
+                    continue
+                if not self._run_step(step, notebook, summary):
+                    return
+            progress.status = "done"
+            self.store.save(progress)
+            summary.processed.append(path.name)
+        finally:
+            self._say_cost(spent, path.name)
+
+    def _spent(self) -> CostTotals | None:
+        cost = getattr(self._solver, "cost", None)
+        return dataclasses.replace(cost) if isinstance(cost, CostTotals) else None
+
+    def _say_cost(self, before: CostTotals | None, name: str) -> None:
+        """The LLM cost of one notebook: the solver's totals now, less those before it."""
+        now = self._spent()
+        if now is None:
+            return
+        base = before or CostTotals()
+        calls = now.calls - base.calls
+        usd = now.cost_usd - base.cost_usd
+        tokens = (now.prompt_tokens - base.prompt_tokens, now.output_tokens - base.output_tokens)
+        self.say(
+            f"  cost      ${usd:.4f} for {name}: {calls} call(s), "
+            f"{tokens[0]:,} input and {tokens[1]:,} output token(s)"
+        )
 
     def _run_step(self, step: Step, notebook: _Notebook, summary: PipelineSummary) -> bool:
         progress = notebook.progress
@@ -346,6 +491,9 @@ class Pipeline:
                 notebook.source, images if images.is_dir() else None, self.options.alternatives
             )
             options[exercise.id] = self.solver.solve(exercise, context)
+            if isinstance(self.solver, RevisingSolver):
+                found = len(options[exercise.id])
+                self.say(f"    {exercise.id}: {found} solution(s) ({self._elapsed()})")
         chosen = {exercise_id: found[0] for exercise_id, found in options.items()}
         benchmark: dict[str, Any] = {}
         text = f"{self.solver.name} solver: {len(chosen)} solution(s)"
@@ -384,8 +532,7 @@ class Pipeline:
         return text
 
     def _build(self, notebook: _Notebook) -> str:
-        data = json.loads((notebook.work / "solutions.json").read_text(encoding="utf-8"))
-        chosen = {k: Solution.from_json(v) for k, v in data["chosen"].items()}
+        chosen = chosen_solutions(notebook.work)
         exercises = notebook.exercises()
         built = build_notebook(
             notebook.read("assignment.ipynb"), exercises, chosen, notebook=notebook.source
@@ -394,20 +541,25 @@ class Pipeline:
         regions = sum(len(e.regions) for e in exercises)
         return f"{regions} answer region(s) filled in {len({c for e in exercises for c in e.answer_cells})} cell(s)"
 
-    def _validate(self, notebook: _Notebook) -> str:
+    def _validate_built(self, notebook: _Notebook) -> ValidationReport:
         target = ValidationTarget(
             notebook.work / "built.ipynb",
             cwd=notebook.source.parent,
             name=notebook.progress.name,
             exercises=ExerciseMap.from_exercises(notebook.exercises()),
         )
-        report = validate_notebooks(
+        return validate_notebooks(
             [target],
             pool=self.pool,
             cell_timeout=self.options.cell_timeout,
             kernel_name=self.options.kernel_name,
             quiet=True,
         )
+
+    def _validate(self, notebook: _Notebook) -> str:
+        report = self._validate_built(notebook)
+        if not report.passed and isinstance(self.solver, RevisingSolver):
+            report = ReviewRound(self, notebook, self.solver).run(report)
         report.raise_for_failures()
         verdict = report.verdicts[0]
         assert verdict.executed is not None
