@@ -141,10 +141,15 @@ def test_alternatives_are_benchmarked_by_the_harness_and_the_best_is_kept(tmp_pa
     assert "add.minus" in report
 
 
-def test_the_claude_api_solver_fails_before_touching_anything(tmp_path, capsys):
+def test_the_claude_api_solver_without_a_key_fails_before_touching_anything(
+    tmp_path, capsys, monkeypatch
+):
     make_workspace(tmp_path, SMALL)
+    for name in ("ANTHROPIC_API_KEY", "CLAUDE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
     assert main(["run", str(tmp_path / "input"), "--solver", "claude-api"]) == 2
-    assert "claude-api solver is not configured" in capsys.readouterr().err
+    assert "the claude-api solver needs an API key" in capsys.readouterr().err
     assert not (tmp_path / "state.json").exists()
     assert (tmp_path / "input" / "hw1.ipynb").is_file()
 

@@ -179,11 +179,33 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
+def _no_exercises_reason(nb: Any) -> str:
+    from pytest_iterbench.notebook.parse import is_question
+
+    questions = [
+        i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and is_question(c.source)
+    ]
+    code = sum(c.cell_type == "code" for c in nb.cells)
+    if questions:
+        cells = ", ".join(map(str, questions[:10]))
+        return (
+            f"{len(questions)} markdown cell(s) read as questions (cells {cells}), but none is "
+            "followed by an empty or stub code cell, and no cell carries a recognised markup"
+        )
+    return (
+        f"no cell carries a recognised markup (nbgrader, otter, solution or code-here markers, "
+        f"YOUR CODE HERE / YOUR ANSWER HERE, function stubs) and no markdown cell reads as a "
+        f"question; {code} code cell(s). See docs/notebooks.md, 'Exercises'"
+    )
+
+
 def _exercises(args: argparse.Namespace) -> int:
     from pytest_iterbench.notebook.nbio import read_notebook
-    from pytest_iterbench.notebook.parse import find_exercises
+    from pytest_iterbench.notebook.parse import find_exercises, unanswered_tasks
 
-    found = find_exercises(read_notebook(args.notebook), args.notebook.parent)
+    nb = read_notebook(args.notebook)
+    found = find_exercises(nb, args.notebook.parent)
+    tasks = unanswered_tasks(nb, found)
     if args.json:
         print(
             json.dumps(
@@ -191,12 +213,17 @@ def _exercises(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    if not found:
+        print(f"{args.notebook.name}: no exercises found: {_no_exercises_reason(nb)}")
     for exercise in found:
         checks = ", ".join(str(c) for c in exercise.check_cells) or "none"
         print(
             f"{exercise.id}: {exercise.style}; answer cell(s) {', '.join(map(str, exercise.answer_cells))}; "
             f"checks {checks}; {len(exercise.images)} image(s)"
         )
+    if tasks:
+        listed = ", ".join(f"{name} (cell {index})" for name, index in tasks)
+        print(f"tasks without an answer cell: {listed}")
     return 0
 
 

@@ -51,7 +51,8 @@ from pytest_iterbench.notebook.export import (
 )
 from pytest_iterbench.notebook.kernels import KernelPool, check_kernels, notebook_kernel
 from pytest_iterbench.notebook.nbio import read_notebook, reads_notebook, write_notebook
-from pytest_iterbench.notebook.parse import find_exercises
+from pytest_iterbench.notebook.neighbours import copy_neighbours, neighbours
+from pytest_iterbench.notebook.parse import find_exercises, unanswered_tasks
 from pytest_iterbench.notebook.solvers import (
     RevisingSolver,
     Solution,
@@ -302,10 +303,11 @@ class Pipeline:
 
     def run(self) -> PipelineSummary:
         """Process every notebook of the input folder; never stops at one notebook's failure."""
-        _ = self.solver  # a solver that cannot run fails here, before any notebook is touched
         summary = PipelineSummary()
         paths = self.inputs()
         self._check_kernels(paths)
+        if self._solver is None and self._any_exercise(paths):
+            _ = self.solver  # a solver that cannot run fails here, before any notebook is touched
         orphans = self._interrupted_archives(paths)
         if not paths and not orphans:
             self.say(f"no notebooks in {self.options.input_dir}: nothing to do")
@@ -325,6 +327,16 @@ class Pipeline:
                 f"`iterbench costs --dir {self.root}` sums the trace"
             )
         return summary
+
+    def _any_exercise(self, paths: list[Path]) -> bool:
+        """Whether some input has exercises (a notebook without any needs no solver)."""
+        for path in paths:
+            try:
+                if find_exercises(read_notebook(path)):
+                    return True
+            except NotebookReadError:
+                continue  # reported by its own parse step
+        return False
 
     def _check_kernels(self, paths: list[Path]) -> None:
         """Every kernel the inputs ask for is installed, or ``KernelMissing`` before anything runs."""
@@ -466,11 +478,7 @@ class Pipeline:
         (notebook.work / "assignment.ipynb").write_bytes(data)
         nb = reads_notebook(data, notebook.source)
         exercises = find_exercises(nb, notebook.source.parent)
-        if not exercises:
-            raise NotebookProcessorError(
-                "no exercises found (see docs/notebooks.md for the markups recognised)",
-                notebook=notebook.source,
-            )
+        tasks = unanswered_tasks(nb, exercises)
         for exercise in exercises:
             folder = notebook.work / "images" / exercise.id
             for image in exercise.images:
@@ -480,10 +488,22 @@ class Pipeline:
             notebook.work / "exercises.json", {"exercises": [e.to_json() for e in exercises]}
         )
         listed = ", ".join(f"{e.id} ({e.style})" for e in exercises)
-        return f"{len(exercises)} exercise(s): {listed}"
+        text = (
+            f"{len(exercises)} exercise(s): {listed}"
+            if exercises
+            else "no exercises: the notebook is run, exported and archived as it is"
+        )
+        if tasks:
+            text += "; tasks without an answer cell: " + ", ".join(
+                f"{name} (cell {index})" for name, index in tasks
+            )
+        return text
 
     def _solve(self, notebook: _Notebook) -> str:
         exercises = notebook.exercises()
+        if not exercises:
+            _write_json(notebook.work / "solutions.json", {"chosen": {}, "alternatives": {}})
+            return "nothing to solve"
         options: dict[str, list[Solution]] = {}
         for exercise in exercises:
             images = notebook.work / "images" / exercise.id
@@ -588,6 +608,10 @@ class Pipeline:
         if self.options.export.dedupe_images:
             notes.append(f"{folded} duplicate image(s) folded")
         written = [completed, html]
+        used = neighbours(notebook.read("assignment.ipynb"), notebook.source.parent)
+        copied = copy_neighbours(used, output)
+        if copied:
+            notes.append(f"with {', '.join(p.name for p in copied)}")
         report = WorkspacePaths(notebook.work / BENCH_DIR).report
         solutions = json.loads((notebook.work / "solutions.json").read_text(encoding="utf-8"))
         if solutions.get("benchmark") and report.is_file():
@@ -606,6 +630,8 @@ class Pipeline:
                 f"outputs missing, not archiving: {', '.join(missing) or '(none)'}",
                 notebook=notebook.source,
             )
+        used = neighbours(notebook.read("assignment.ipynb"), notebook.source.parent)
+        copy_neighbours(used, self.root / "done")
         archived = archive_input(notebook.source, self.root / "done", notebook.progress.sha256)
         notebook.progress.archived_to = str(archived.relative_to(self.root))
         return notebook.progress.archived_to
