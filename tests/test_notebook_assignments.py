@@ -249,3 +249,44 @@ def test_exercises_says_why_it_finds_none(tmp_path, capsys):
     assert printed.startswith(
         "notes.ipynb: no exercises found: no cell carries a recognised markup"
     )
+
+
+def test_every_missing_solution_is_listed_in_one_message(tmp_path, capsys):
+    _write_workspace(tmp_path)
+    for name in ASSIGNMENTS:
+        if name != "numpy100":
+            (tmp_path / "input" / f"{name}.ipynb").unlink()
+    for path in (tmp_path / "solutions" / "numpy100").iterdir():
+        path.unlink()
+    assert main(["run", str(tmp_path / "input")]) == 1
+    printed = capsys.readouterr().out
+    [line] = [line for line in printed.splitlines() if "solve     FAILED" in line]
+    assert "for 3 exercises: q1, q12, q53" in line
+    assert "<id>.md" in line
+    assert "exercise 'q1': exercise 'q1'" not in printed
+
+
+def test_exercises_json_piped_into_head_ends_quietly(tmp_path):
+    cells = [
+        md(f"#### {n}. Task {n}") if i % 2 == 0 else code("") for n in range(1, 400) for i in (0, 1)
+    ]
+    nbformat.write(new_notebook(cells=cells), str(tmp_path / "many.ipynb"))
+    done = subprocess.run(
+        f"{sys.executable} -m pytest_iterbench.notebook exercises {tmp_path / 'many.ipynb'} --json | head -2",
+        shell=True, capture_output=True, text=True, timeout=120, check=False,
+        env={**__import__("os").environ, "PYTHONPATH": __import__("os").pathsep.join(sys.path)},
+    )  # fmt: skip
+    assert done.stdout.splitlines()[0] == "["
+    assert done.stderr == ""
+
+
+def test_a_notebook_without_cell_ids_reads_without_warnings(tmp_path, recwarn):
+    raw = (
+        '{"cells":[{"cell_type":"markdown","metadata":{},"source":["**Q1.** Say hi."]},'
+        '{"cell_type":"code","execution_count":null,"metadata":{},"outputs":[],"source":[]}],'
+        '"metadata":{},"nbformat":4,"nbformat_minor":5}'
+    )
+    (tmp_path / "old.ipynb").write_text(raw)
+    [exercise] = find_exercises(read_notebook(tmp_path / "old.ipynb"))
+    assert exercise.id == "q1"
+    assert not [w for w in recwarn if "MissingIDField" in type(w.message).__name__]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -235,7 +236,13 @@ def run_notebook_command(args: argparse.Namespace, http_client: Any = None) -> i
     try:
         if args.notebook_command == "run":
             return _run(args, http_client)
-        return {"validate": _validate, "exercises": _exercises}[args.notebook_command](args)
+        status = {"validate": _validate, "exercises": _exercises}[args.notebook_command](args)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:  # `... --json | head`: the reader left; end quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except (SolverNotConfigured, KernelMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

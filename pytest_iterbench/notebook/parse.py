@@ -506,19 +506,27 @@ def _bases_above(nb: NotebookNode) -> list[str | None]:
     return bases
 
 
+def _answered(nb: NotebookNode, index: int, answers: set[int]) -> bool:
+    """Whether an answer cell follows a numbered task before the next numbered task."""
+    for later in range(index + 1, len(nb.cells)):
+        if later in answers:
+            return True
+        cell = nb.cells[later]
+        if cell.cell_type == "markdown" and heading_name(cell.source):
+            return False
+    return False
+
+
 def unanswered_tasks(nb: NotebookNode, exercises: list[Exercise]) -> list[tuple[str, int]]:
-    """Numbered tasks with no answer cell below them: (their id, their cell)."""
-    used = {i for e in exercises for i in (*e.instruction_cells, *e.answer_cells)}
-    tasks = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown" or index in used:
-            continue
-        name = heading_name(cell.source)
-        following = nb.cells[index + 1] if index + 1 < len(nb.cells) else None
-        answered = following is not None and following.cell_type == "code"
-        if name and not answered:
-            tasks.append((name, index))
-    return tasks
+    """Numbered tasks with no answer cell before the next task: (their id, their cell)."""
+    answers = {i for e in exercises for i in e.answer_cells}
+    return [
+        (name, index)
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "markdown"
+        and (name := heading_name(cell.source))
+        and not _answered(nb, index, answers)
+    ]
 
 
 def _choose_id(item: _Found, otter: str | None, numbered: str | None, ordinal: int) -> str:

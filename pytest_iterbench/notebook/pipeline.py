@@ -41,7 +41,11 @@ from pytest_iterbench.notebook.archive import archive_input
 from pytest_iterbench.notebook.build import build_notebook
 from pytest_iterbench.notebook.claude_solver import failure_of, make_claude_solver
 from pytest_iterbench.notebook.defaults import DEFAULT_CELL_TIMEOUT, DEFAULT_KERNEL, DEFAULT_METRICS
-from pytest_iterbench.notebook.errors import NotebookProcessorError, NotebookReadError
+from pytest_iterbench.notebook.errors import (
+    NotebookProcessorError,
+    NotebookReadError,
+    SolutionMissing,
+)
 from pytest_iterbench.notebook.exercises import Exercise, ExerciseMap
 from pytest_iterbench.notebook.export import (
     ExportOptions,
@@ -168,6 +172,20 @@ def _keep_solution(work: Path, solution: Solution) -> None:
     data["chosen"][solution.exercise_id] = solution.to_json()
     data.setdefault("reviewed", {}).setdefault(solution.exercise_id, []).append(solution.to_json())
     _write_json(work / "solutions.json", data)
+
+
+def _all_missing(missing: list[SolutionMissing], notebook: Path) -> SolutionMissing:
+    """One error listing every exercise without a solution (a person reads it once)."""
+    if len(missing) == 1:
+        return missing[0]
+    ids = [exc.exercise_id or "?" for exc in missing]
+    where = missing[0].message.split(" (looked for")[0]
+    return SolutionMissing(
+        f"{where} for {len(ids)} exercises: {', '.join(ids)} (for each id: <id>.py, <id>.md or "
+        "<id>.txt, <id>.r1.py... for several regions, an <id>/ folder of alternatives, or a JSON "
+        "key; see docs/notebooks.md, 'Solvers')",
+        notebook=notebook,
+    )
 
 
 class ReviewRound:
@@ -505,15 +523,22 @@ class Pipeline:
             _write_json(notebook.work / "solutions.json", {"chosen": {}, "alternatives": {}})
             return "nothing to solve"
         options: dict[str, list[Solution]] = {}
+        missing: list[SolutionMissing] = []
         for exercise in exercises:
             images = notebook.work / "images" / exercise.id
             context = SolveContext(
                 notebook.source, images if images.is_dir() else None, self.options.alternatives
             )
-            options[exercise.id] = self.solver.solve(exercise, context)
+            try:
+                options[exercise.id] = self.solver.solve(exercise, context)
+            except SolutionMissing as exc:
+                missing.append(exc)
+                continue
             if isinstance(self.solver, RevisingSolver):
                 found = len(options[exercise.id])
                 self.say(f"    {exercise.id}: {found} solution(s) ({self._elapsed()})")
+        if missing:
+            raise _all_missing(missing, notebook.source)
         chosen = {exercise_id: found[0] for exercise_id, found in options.items()}
         benchmark: dict[str, Any] = {}
         text = f"{self.solver.name} solver: {len(chosen)} solution(s)"

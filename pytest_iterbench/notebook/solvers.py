@@ -174,8 +174,8 @@ class FilesSolver:
         )
         if not solutions:
             raise SolutionMissing(
-                f"no solution in {source} (looked for {exercise.id}.py, {exercise.id}.r1.py, "
-                f"{exercise.id}/ or a JSON key {exercise.id!r})",
+                f"no solution in {source} (looked for {exercise.id}.py, .md or .txt, "
+                f"{exercise.id}.r1.py, {exercise.id}/ or a JSON key {exercise.id!r})",
                 notebook=context.notebook,
                 exercise_id=exercise.id,
                 cell_index=exercise.answer_cells[0],
