@@ -11,6 +11,9 @@ nbmake's on the same notebooks, run again from ``output/``.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -158,9 +161,6 @@ def nbmake(paths, cwd):
 def processed(tmp_path_factory):
     root = tmp_path_factory.mktemp("assignments")
     _write_workspace(root)
-    import contextlib
-    import io
-
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code_ = main(["run", str(root / "input"), "--cell-timeout", "60"])
@@ -215,9 +215,6 @@ def test_a_wrong_expected_output_fails_as_a_named_check_where_nbmake_passes(tmp_
     for name in ASSIGNMENTS:
         if name != "coursera":
             (tmp_path / "input" / f"{name}.ipynb").unlink()
-    import contextlib
-    import io
-
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["run", str(tmp_path / "input"), "--cell-timeout", "60"]) == 1
@@ -274,7 +271,7 @@ def test_exercises_json_piped_into_head_ends_quietly(tmp_path):
     done = subprocess.run(
         f"{sys.executable} -m pytest_iterbench.notebook exercises {tmp_path / 'many.ipynb'} --json | head -2",
         shell=True, capture_output=True, text=True, timeout=120, check=False,
-        env={**__import__("os").environ, "PYTHONPATH": __import__("os").pathsep.join(sys.path)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )  # fmt: skip
     assert done.stdout.splitlines()[0] == "["
     assert done.stderr == ""

@@ -406,7 +406,11 @@ class Pipeline:
         progress = notebook.progress
         self.say(f"{counter} {path.name} (sha256 {progress.sha256[:8]})")
         if progress.status == "done" and self._outputs_exist(notebook):
-            self.say(f"  already processed: {', '.join(progress.outputs)}; nothing to do")
+            archived = f", archived as {progress.archived_to}" if progress.archived_to else ""
+            self.say(
+                f"  already processed (same content{archived}): {', '.join(progress.outputs)}; "
+                "nothing to do. Remove it from input/, or edit it to process it again"
+            )
             summary.skipped.append(path.name)
             return
         if "validate" not in progress.finished:
