@@ -82,7 +82,7 @@ def _add_notebook_parser(commands: Any) -> None:
     add_notebook_parser(commands)
 
 
-def _notebook(args: argparse.Namespace) -> int:
+def _notebook(args: argparse.Namespace, http_client: httpx2.Client | None = None) -> int:
     try:
         from pytest_iterbench.notebook import run_notebook_command
     except ImportError as exc:
@@ -91,7 +91,7 @@ def _notebook(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    return run_notebook_command(args)
+    return run_notebook_command(args, http_client)
 
 
 def _validate(workspace: Path) -> int:
@@ -157,7 +157,7 @@ def main(argv: Sequence[str] | None = None, *, http_client: httpx2.Client | None
     args = _parser().parse_args(argv)
     try:
         if args.command == "notebook":
-            return _notebook(args)
+            return _notebook(args, http_client)
         if args.command == "plan":
             return run_plan(args, http_client)
         if args.command == "costs":

@@ -90,8 +90,8 @@ def test_a_missing_solution_names_the_exercise(tmp_path):
     assert "squares.py" in str(caught.value)
 
 
-def test_claude_api_solver_is_not_configured_yet(tmp_path):
-    with pytest.raises(SolverNotConfigured, match="claude-api solver is not configured"):
+def test_claude_api_solver_needs_its_own_factory_and_the_files_solver_its_folder(tmp_path):
+    with pytest.raises(SolverNotConfigured, match="make_claude_solver"):
         make_solver("claude-api")
     with pytest.raises(SolverNotConfigured, match="does not exist"):
         make_solver("files", solutions=tmp_path / "nowhere")

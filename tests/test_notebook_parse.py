@@ -159,7 +159,8 @@ def test_slugs_are_valid_ids_or_empty(text):
 )
 def test_heading_names_are_valid_ids(word, major, minor):
     name = heading_name(f"### {word} {major}.{minor}: do something")
-    assert name == f"{word.lower()}-{major}-{minor}"
+    prefix = "q" if word.lower() == "q" else f"{word.lower()}-"  # Q3 is q3, as the author wrote it
+    assert name == f"{prefix}{major}-{minor}"
     assert ID_PATTERN.match(name)
 
 

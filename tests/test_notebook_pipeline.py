@@ -141,24 +141,33 @@ def test_alternatives_are_benchmarked_by_the_harness_and_the_best_is_kept(tmp_pa
     assert "add.minus" in report
 
 
-def test_the_claude_api_solver_fails_before_touching_anything(tmp_path, capsys):
+def test_the_claude_api_solver_without_a_key_fails_before_touching_anything(
+    tmp_path, capsys, monkeypatch
+):
     make_workspace(tmp_path, SMALL)
+    for name in ("ANTHROPIC_API_KEY", "CLAUDE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
     assert main(["run", str(tmp_path / "input"), "--solver", "claude-api"]) == 2
-    assert "claude-api solver is not configured" in capsys.readouterr().err
+    assert "the claude-api solver needs an API key" in capsys.readouterr().err
     assert not (tmp_path / "state.json").exists()
     assert (tmp_path / "input" / "hw1.ipynb").is_file()
 
 
-def test_a_notebook_without_exercises_fails_clearly_and_others_go_on(tmp_path, kernel_pool):
+def test_a_notebook_without_exercises_is_run_exported_and_archived_beside_others(
+    tmp_path, kernel_pool
+):
     make_workspace(tmp_path, SMALL)
     nbformat.write(
         nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("notes")]),
         str(tmp_path / "input" / "a_notes.ipynb"),
     )
     summary, printed = run_pipeline(tmp_path, kernel_pool)
-    assert list(summary.failed) == ["a_notes.ipynb"]
-    assert summary.processed == ["hw1.ipynb"]
-    assert "no exercises found" in printed
+    assert list(summary.failed) == []
+    assert summary.processed == ["a_notes.ipynb", "hw1.ipynb"]
+    assert "no exercises: the notebook is run, exported and archived as it is" in printed
+    assert "nbmake: a_notes.ipynb ran, unchecked" in printed
+    assert (tmp_path / "done" / "a_notes.ipynb").is_file()
 
 
 def test_exercises_command_lists_ids_styles_and_checks(tmp_path, capsys):

@@ -7,6 +7,7 @@ import os
 import re
 
 import pytest
+
 from conftest import record_keys
 
 COUNTING_MAIN = """

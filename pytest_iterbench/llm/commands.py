@@ -37,18 +37,13 @@ from pytest_iterbench.llm.planner import (
     KernelPlanner,
     load_manual_plan,
 )
-from pytest_iterbench.llm.secrets import resolve_api_key
+from pytest_iterbench.llm.secrets import KEY_WARNING, resolve_api_key
 from pytest_iterbench.llm.tasks import PlanTask
 from pytest_iterbench.llm.traces import TraceStore
 from pytest_iterbench.workspace.arguments import add_dir_argument, chosen_dir
 
 if TYPE_CHECKING:
     import httpx2
-
-KEY_WARNING = (
-    "warning: --claude-api-key leaves the key in your shell history; "
-    "prefer ANTHROPIC_API_KEY or a .env file (see .env.example)"
-)
 
 
 def add_plan_parser(commands: Any) -> None:

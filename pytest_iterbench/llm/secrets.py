@@ -64,6 +64,12 @@ class Redactor:
         return text
 
 
+KEY_WARNING = (
+    "warning: --claude-api-key leaves the key in your shell history; "
+    "prefer ANTHROPIC_API_KEY or a .env file (see .env.example)"
+)
+
+
 def parse_dotenv(text: str) -> dict[str, str]:
     """``KEY=VALUE`` lines (``export`` prefix, quotes and ``#`` comments allowed).
 

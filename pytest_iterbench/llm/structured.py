@@ -69,9 +69,12 @@ class Ask:
 
 
 def ask_structured(
-    ask: Ask, system: str, user: str, attempt: int | None = None
+    ask: Ask, system: str, user: str | list[dict[str, Any]], attempt: int | None = None
 ) -> StructuredResult:
-    """Send the request; on problems, send them back up to ``repair_rounds`` times."""
+    """Send the request; on problems, send them back up to ``repair_rounds`` times.
+
+    ``user`` is a text, or content blocks (text and image blocks).
+    """
     request = LlmRequest(
         system=system,
         messages=({"role": "user", "content": user},),

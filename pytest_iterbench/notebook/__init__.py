@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pytest_iterbench.notebook.build import build_notebook
+    from pytest_iterbench.notebook.claude_solver import ClaudeApiSolver
     from pytest_iterbench.notebook.cli import add_notebook_parser, run_notebook_command
     from pytest_iterbench.notebook.errors import (
         AlternativesError,
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from pytest_iterbench.notebook.parse import find_exercises
     from pytest_iterbench.notebook.pipeline import Pipeline, PipelineOptions, PipelineSummary
     from pytest_iterbench.notebook.solvers import (
-        ClaudeApiSolver,
         FilesSolver,
         Solution,
         SolveContext,
@@ -57,7 +57,7 @@ _OWNERS = {
     "BuildError": "pytest_iterbench.notebook.errors",
     "CellExecutionFailed": "pytest_iterbench.notebook.errors",
     "CheckCell": "pytest_iterbench.notebook.exercises",
-    "ClaudeApiSolver": "pytest_iterbench.notebook.solvers",
+    "ClaudeApiSolver": "pytest_iterbench.notebook.claude_solver",
     "Exercise": "pytest_iterbench.notebook.exercises",
     "ExerciseMap": "pytest_iterbench.notebook.exercises",
     "ExportOptions": "pytest_iterbench.notebook.export",

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_iterbench.llm.secrets import KEY_WARNING
 from pytest_iterbench.notebook.defaults import (
     BUILTIN_METRICS,
     DEFAULT_CELL_TIMEOUT,
@@ -33,6 +35,7 @@ from pytest_iterbench.notebook.defaults import (
     SOLVER_NAMES,
 )
 from pytest_iterbench.notebook.errors import (
+    KernelMissing,
     NotebookProcessorError,
     NotebookReadError,
     SolverNotConfigured,
@@ -51,7 +54,9 @@ def _add_execution_options(parser: argparse.ArgumentParser) -> None:
         help=f"seconds a cell may run, 0 for no limit (default: {DEFAULT_CELL_TIMEOUT:g})",
     )  # fmt: skip
     parser.add_argument(
-        "--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel to run notebooks on"
+        "--kernel",
+        default=None,
+        help=f"Jupyter kernel to run notebooks on (default: each notebook's kernelspec, else {DEFAULT_KERNEL})",
     )
 
 
@@ -74,6 +79,15 @@ def _add_run_parser(commands: Any) -> None:
         "--solutions",
         type=Path,
         help="files solver: folder or JSON of solutions (default: WORKSPACE/solutions)",
+    )
+    run.add_argument(
+        "--max-attempts", type=int, default=3, metavar="K",
+        help="claude-api: validations per notebook, the reviewer loop's included (default: 3)",
+    )  # fmt: skip
+    run.add_argument("--model", help="claude-api: the Claude model (default: the LLM layer's)")
+    run.add_argument(
+        "--claude-api-key",
+        help="claude-api: the key (prefer ANTHROPIC_API_KEY or a .env file: this ends up in history)",
     )
     run.add_argument(
         "--alternatives",
@@ -117,7 +131,8 @@ def add_notebook_parser(subparsers: Any) -> argparse.ArgumentParser:
     return notebook
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, http_client: Any = None) -> int:
+    from pytest_iterbench.notebook.claude_solver import make_claude_solver
     from pytest_iterbench.notebook.export import ExportOptions
     from pytest_iterbench.notebook.pipeline import Pipeline, PipelineOptions
 
@@ -131,8 +146,21 @@ def _run(args: argparse.Namespace) -> int:
         cell_timeout=args.cell_timeout,
         kernel_name=args.kernel,
         export=ExportOptions(args.template, args.max_image_px, args.dedupe_images),
+        max_attempts=max(1, args.max_attempts),
+        model=args.model,
     )
-    return Pipeline(options).run().exit_code
+    solver = None
+    if args.solver == "claude-api":
+        if args.claude_api_key:
+            print(KEY_WARNING, file=sys.stderr)
+        solver = make_claude_solver(
+            options.root,
+            api_key=args.claude_api_key,
+            model=args.model,
+            max_attempts=options.max_attempts,
+            http_client=http_client,
+        )
+    return Pipeline(options, solver=solver).run().exit_code
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -152,11 +180,33 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
+def _no_exercises_reason(nb: Any) -> str:
+    from pytest_iterbench.notebook.parse import is_question
+
+    questions = [
+        i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and is_question(c.source)
+    ]
+    code = sum(c.cell_type == "code" for c in nb.cells)
+    if questions:
+        cells = ", ".join(map(str, questions[:10]))
+        return (
+            f"{len(questions)} markdown cell(s) read as questions (cells {cells}), but none is "
+            "followed by an empty or stub code cell, and no cell carries a recognised markup"
+        )
+    return (
+        f"no cell carries a recognised markup (nbgrader, otter, solution or code-here markers, "
+        f"YOUR CODE HERE / YOUR ANSWER HERE, function stubs) and no markdown cell reads as a "
+        f"question; {code} code cell(s). See docs/notebooks.md, 'Exercises'"
+    )
+
+
 def _exercises(args: argparse.Namespace) -> int:
     from pytest_iterbench.notebook.nbio import read_notebook
-    from pytest_iterbench.notebook.parse import find_exercises
+    from pytest_iterbench.notebook.parse import find_exercises, unanswered_tasks
 
-    found = find_exercises(read_notebook(args.notebook), args.notebook.parent)
+    nb = read_notebook(args.notebook)
+    found = find_exercises(nb, args.notebook.parent)
+    tasks = unanswered_tasks(nb, found)
     if args.json:
         print(
             json.dumps(
@@ -164,21 +214,36 @@ def _exercises(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    if not found:
+        print(f"{args.notebook.name}: no exercises found: {_no_exercises_reason(nb)}")
     for exercise in found:
         checks = ", ".join(str(c) for c in exercise.check_cells) or "none"
         print(
             f"{exercise.id}: {exercise.style}; answer cell(s) {', '.join(map(str, exercise.answer_cells))}; "
             f"checks {checks}; {len(exercise.images)} image(s)"
         )
+    if tasks:
+        listed = ", ".join(f"{name} (cell {index})" for name, index in tasks)
+        print(f"tasks without an answer cell: {listed}")
     return 0
 
 
-def run_notebook_command(args: argparse.Namespace) -> int:
-    """Run the ``notebook`` subcommand parsed by ``add_notebook_parser``; the exit status."""
-    handlers = {"run": _run, "validate": _validate, "exercises": _exercises}
+def run_notebook_command(args: argparse.Namespace, http_client: Any = None) -> int:
+    """Run the ``notebook`` subcommand parsed by ``add_notebook_parser``; the exit status.
+
+    ``http_client`` is for tests: the claude-api solver's client sends through it.
+    """
     try:
-        return handlers[args.notebook_command](args)
-    except SolverNotConfigured as exc:
+        if args.notebook_command == "run":
+            return _run(args, http_client)
+        status = {"validate": _validate, "exercises": _exercises}[args.notebook_command](args)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:  # `... --json | head`: the reader left; end quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except (SolverNotConfigured, KernelMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except NotebookProcessorError as exc:
@@ -186,11 +251,12 @@ def run_notebook_command(args: argparse.Namespace) -> int:
         return 2 if exc.notebook is None else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, http_client: Any = None) -> int:
     """``python -m pytest_iterbench.notebook ...``: the same commands as ``iterbench notebook``."""
     parser = argparse.ArgumentParser(prog="python -m pytest_iterbench.notebook")
     commands = parser.add_subparsers(dest="command", required=True)
     add_notebook_parser(commands)
     return run_notebook_command(
-        parser.parse_args(["notebook", *(argv if argv is not None else sys.argv[1:])])
+        parser.parse_args(["notebook", *(argv if argv is not None else sys.argv[1:])]),
+        http_client,
     )

@@ -35,11 +35,13 @@ class NotebookProcessorError(IterbenchError):
         super().__init__(self._describe())
 
     def _describe(self) -> str:
+        """``notebook: cell N: exercise 'x': message``, never saying a place the message says."""
         where = [self.notebook] if self.notebook else []
         if self.cell_index is not None:
             where.append(f"cell {self.cell_index}")
         if self.exercise_id is not None:
             where.append(f"exercise {self.exercise_id!r}")
+        where = [part for part in where if part not in self.message]
         return ": ".join([*where, self.message])
 
     def to_json(self) -> dict[str, Any]:
@@ -55,6 +57,10 @@ class NotebookProcessorError(IterbenchError):
 
 class NotebookReadError(NotebookProcessorError):
     """The file is not a readable notebook (not JSON, not nbformat 4)."""
+
+
+class KernelMissing(NotebookProcessorError):
+    """A notebook's kernelspec (or ``--kernel``) names a kernel that is not installed."""
 
 
 class SolverError(NotebookProcessorError):

@@ -40,12 +40,45 @@ from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
 from pytest_iterbench.notebook.defaults import DEFAULT_KERNEL
-from pytest_iterbench.notebook.errors import NotebookProcessorError
+from pytest_iterbench.notebook.errors import KernelMissing, NotebookProcessorError
 
 T = TypeVar("T")
 STARTUP_TIMEOUT = 60.0
 # A history database per kernel is a file write and a thread we do not need.
 KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
+
+
+def installed_kernels() -> list[str]:
+    """The names of the Jupyter kernels installed here, sorted."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return sorted(KernelSpecManager().find_kernel_specs())
+
+
+def notebook_kernel(metadata: Any, chosen: str | None = None) -> str:
+    """The kernel a notebook runs on: ``chosen`` (``--kernel``), else its kernelspec's, else python3."""
+    if chosen:
+        return chosen
+    spec = metadata.get("kernelspec") if hasattr(metadata, "get") else None
+    name = spec.get("name") if isinstance(spec, dict) else None
+    return str(name) if name else DEFAULT_KERNEL
+
+
+def check_kernels(wanted: dict[str, list[str]]) -> None:
+    """``KernelMissing`` naming each missing kernel, who asked for it, and the installed ones.
+
+    ``wanted`` maps a kernel name to the notebooks (or ``--kernel``) asking for it.
+    """
+    installed = installed_kernels()
+    missing = {name: who for name, who in wanted.items() if name not in installed}
+    if missing:
+        asked = "; ".join(
+            f"kernel {name!r} (asked by {', '.join(who)})" for name, who in sorted(missing.items())
+        )
+        raise KernelMissing(
+            f"{asked} is not installed; installed kernels: {', '.join(installed) or 'none'} "
+            "(install it, or choose one with --kernel NAME)"
+        )
 
 
 class LoopThread:
@@ -140,11 +173,18 @@ class KernelPool:
         """Start the kernels ahead now (the next ``acquire`` finds them booting or ready)."""
         self.loop_thread.loop.call_soon_threadsafe(self._fill)
 
-    async def acquire(self) -> WarmKernel:
-        """A ready kernel for one notebook; its replacement starts at once."""
+    async def acquire(self, kernel_name: str | None = None) -> WarmKernel:
+        """A ready kernel for one notebook; its replacement starts at once.
+
+        ``kernel_name`` other than the pool's own (a notebook's kernelspec)
+        starts one of that kernel on demand.
+        """
         waited = time.perf_counter()
-        task = self._warming.popleft() if self._warming else self._start_task()
-        self._fill()
+        if kernel_name is not None and kernel_name != self.kernel_name:
+            task = asyncio.get_running_loop().create_task(self._start(kernel_name))
+        else:
+            task = self._warming.popleft() if self._warming else self._start_task()
+            self._fill()
         kernel = await task
         self.stats.waited_seconds.append(time.perf_counter() - waited)
         self._lent.append(kernel)
@@ -170,11 +210,12 @@ class KernelPool:
             self._context = zmq.asyncio.Context()
         return self._context
 
-    async def _start(self) -> WarmKernel:
+    async def _start(self, kernel_name: str | None = None) -> WarmKernel:
         started = time.perf_counter()
+        name = kernel_name or self.kernel_name
         assert self._folder is not None
         manager = AsyncKernelManager(
-            kernel_name=self.kernel_name,
+            kernel_name=name,
             transport="ipc",
             ip=os.path.join(self._folder, f"k{next(self._counter)}"),
             context=self._zmq_context(),
@@ -196,13 +237,13 @@ class KernelPool:
             if not isinstance(exc, Exception):
                 raise
             raise NotebookProcessorError(
-                f"cannot start the Jupyter kernel {self.kernel_name!r}: {type(exc).__name__}: {exc}"
+                f"cannot start the Jupyter kernel {name!r}: {type(exc).__name__}: {exc}"
             ) from exc
         client.allow_stdin = False  # input() raises at once instead of waiting for an answer
         self.stats.started += 1
         seconds = time.perf_counter() - started
         self.stats.start_seconds.append(seconds)
-        return WarmKernel(manager, client, self.kernel_name, seconds)
+        return WarmKernel(manager, client, name, seconds)
 
     async def _dispose(self, kernel: WarmKernel) -> None:
         kernel.client.stop_channels()

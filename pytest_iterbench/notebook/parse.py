@@ -67,6 +67,11 @@ _QUESTION_LINE = re.compile(
 _NUMBERED = re.compile(
     r"\b(exercise|question|task|problem|part|q)\s*#?\s*(\d+(?:[.\-]\d+)*[a-z]?)\b", re.I
 )
+_BARE_NUMBER = re.compile(
+    r"^\s*(?:#{1,6}\s*|\*\*|__)?\s*(\d+(?:\.\d+)*)\s*[.)]\s*(?:\*\*|__)?\s*\S"
+)  # at the start of the cell: a numbered heading, not a numbered list further down
+_ELLIPSIS_ASSIGN = re.compile(r"^[A-Za-z_][\w, ]*=\s*\.\.\.\s*(#.*)?$")
+_PART = re.compile(r"^\s*(?:#{1,6}\s*|\*\*|__)?\s*\(([a-z])\)", re.I)
 _DATA_URI = re.compile(r"data:(image/[\w.+-]+);base64,([A-Za-z0-9+/=\s]+)")
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _HTML_IMAGE = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.I)
@@ -86,17 +91,43 @@ def slugify(text: str, *, lower: bool = True) -> str:
 
 
 def heading_name(markdown: str) -> str | None:
-    """``exercise-2-1`` for a text naming "Exercise 2.1" (or Question, Task, Problem, Part, Q)."""
+    """The id a text's numbering gives, in the assignment's own numbering.
+
+    >>> [heading_name(t) for t in ("Exercise 2.1", "**Q3.** Sum", "#### 12. Identity (★☆☆)")]
+    ['exercise-2-1', 'q3', 'q12']
+    """
     match = _NUMBERED.search(markdown)
-    if match is None:
-        return None
-    number = match.group(2).replace(".", "-").lower()
-    return f"{match.group(1).lower()}-{number}"
+    if match is not None:
+        number = match.group(2).replace(".", "-").lower()
+        word = match.group(1).lower()
+        return f"q{number}" if word == "q" else f"{word}-{number}"
+    bare = _BARE_NUMBER.match(markdown)
+    return f"q{bare.group(1).replace('.', '-')}" if bare else None
+
+
+def part_letter(markdown: str) -> str | None:
+    """``b`` for a text whose last paragraph starts a part ``(b)``; None else."""
+    paragraphs = [p for p in markdown.split("\n\n") if p.strip()]
+    match = _PART.match(paragraphs[-1]) if paragraphs else None
+    return match.group(1).lower() if match else None
 
 
 def is_question(markdown: str) -> bool:
     """Whether a markdown cell reads as a question an empty code cell below it answers."""
-    return bool(_QUESTION_LINE.search(markdown)) or markdown.rstrip().endswith("?")
+    return (
+        bool(_QUESTION_LINE.search(markdown) or _BARE_NUMBER.match(markdown))
+        or part_letter(markdown) is not None
+        or markdown.rstrip().endswith("?")
+    )
+
+
+def is_stub_cell(cell: NotebookNode) -> bool:
+    """A code cell holding only placeholders: comments, ``pass``, ``...``, ``None``."""
+    lines = [line.strip() for line in str(cell.source).split("\n") if line.strip()]
+    return all(
+        line.startswith("#") or _PLACEHOLDER_LINE.match(line) or _ELLIPSIS_ASSIGN.match(line)
+        for line in lines
+    )
 
 
 def is_locked(cell: NotebookNode) -> bool:
@@ -326,7 +357,7 @@ def _detect(index: int, cell: NotebookNode, previous: NotebookNode | None) -> li
     follows_question = (
         previous is not None and previous.cell_type == "markdown" and is_question(previous.source)
     )
-    if not cell.source.strip() and follows_question:
+    if follows_question and is_stub_cell(cell):
         return [_Found(index, "empty-cell", (_whole_cell(index, cell),))]
     return []
 
@@ -454,8 +485,52 @@ def _unique(ids: list[str]) -> list[str]:
     return unique
 
 
-def _choose_id(item: _Found, otter: str | None, instruction: str, ordinal: int) -> str:
-    for candidate, lower in ((item.name, False), (otter, False), (heading_name(instruction), True)):
+def _numbered(texts: list[str], above: str | None) -> str | None:
+    """The id from the nearest numbered instruction cell; a part ``(b)`` joins the number above it."""
+    base = next((n for n in map(heading_name, reversed(texts)) if n), None)
+    letter = part_letter(texts[-1]) if texts else None
+    if letter is None:
+        return base
+    base = base or above
+    return f"{base}{letter}" if base else f"part-{letter}"
+
+
+def _bases_above(nb: NotebookNode) -> list[str | None]:
+    """For each cell, the numbered id of the nearest markdown above it (for parts)."""
+    bases: list[str | None] = []
+    current: str | None = None
+    for cell in nb.cells:
+        bases.append(current)
+        if cell.cell_type == "markdown":
+            current = heading_name(cell.source) or current
+    return bases
+
+
+def _answered(nb: NotebookNode, index: int, answers: set[int]) -> bool:
+    """Whether an answer cell follows a numbered task before the next numbered task."""
+    for later in range(index + 1, len(nb.cells)):
+        if later in answers:
+            return True
+        cell = nb.cells[later]
+        if cell.cell_type == "markdown" and heading_name(cell.source):
+            return False
+    return False
+
+
+def unanswered_tasks(nb: NotebookNode, exercises: list[Exercise]) -> list[tuple[str, int]]:
+    """Numbered tasks with no answer cell before the next task: (their id, their cell)."""
+    answers = {i for e in exercises for i in e.answer_cells}
+    return [
+        (name, index)
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "markdown"
+        and (name := heading_name(cell.source))
+        and not _answered(nb, index, answers)
+    ]
+
+
+def _choose_id(item: _Found, otter: str | None, numbered: str | None, ordinal: int) -> str:
+    for candidate, lower in ((item.name, False), (otter, False), (numbered, True)):
         if candidate:
             slug = slugify(candidate, lower=lower)
             if slug:
@@ -472,6 +547,7 @@ def find_exercises(nb: NotebookNode, notebook_dir: Path | None = None) -> list[E
     for index, cell in enumerate(nb.cells):
         found += _detect(index, cell, nb.cells[index - 1] if index else None)
     checks = _assign_checks(nb, found)
+    bases = _bases_above(nb)
     exercises: list[Exercise] = []
     for ordinal, (item, item_checks) in enumerate(zip(found, checks, strict=True), start=1):
         earlier = [c for ex in exercises for c in (*ex.answer_cells, *ex.check_cells)]
@@ -489,7 +565,9 @@ def find_exercises(nb: NotebookNode, notebook_dir: Path | None = None) -> list[E
                 else _markdown_images(i, nb.cells[i], notebook_dir)
             )
         ]
-        exercise_id = _choose_id(item, _otter_name(nb, item_checks), instruction, ordinal)
+        texts = [nb.cells[i].source for i in span if nb.cells[i].cell_type != "code"]
+        numbered = _numbered(texts, bases[item.cell_index])
+        exercise_id = _choose_id(item, _otter_name(nb, item_checks), numbered, ordinal)
         exercises.append(
             Exercise(
                 id=exercise_id,

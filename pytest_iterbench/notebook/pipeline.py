@@ -20,6 +20,7 @@ restarts at solve next time (the usual fix is a new solution).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -31,11 +32,20 @@ from typing import Any, TextIO
 
 from nbformat import NotebookNode
 
+from pytest_iterbench.llm.costs import CostTotals
+from pytest_iterbench.llm.errors import ReviewLoopExhausted
+from pytest_iterbench.llm.review_types import Attempt, Failure, Review
+from pytest_iterbench.llm.reviewer import review_loop
 from pytest_iterbench.notebook.alternatives import benchmark_alternatives
 from pytest_iterbench.notebook.archive import archive_input
 from pytest_iterbench.notebook.build import build_notebook
+from pytest_iterbench.notebook.claude_solver import failure_of, make_claude_solver
 from pytest_iterbench.notebook.defaults import DEFAULT_CELL_TIMEOUT, DEFAULT_KERNEL, DEFAULT_METRICS
-from pytest_iterbench.notebook.errors import NotebookProcessorError, NotebookReadError
+from pytest_iterbench.notebook.errors import (
+    NotebookProcessorError,
+    NotebookReadError,
+    SolutionMissing,
+)
 from pytest_iterbench.notebook.exercises import Exercise, ExerciseMap
 from pytest_iterbench.notebook.export import (
     ExportOptions,
@@ -43,10 +53,17 @@ from pytest_iterbench.notebook.export import (
     export_html,
     human_size,
 )
-from pytest_iterbench.notebook.kernels import KernelPool
+from pytest_iterbench.notebook.kernels import KernelPool, check_kernels, notebook_kernel
 from pytest_iterbench.notebook.nbio import read_notebook, reads_notebook, write_notebook
-from pytest_iterbench.notebook.parse import find_exercises
-from pytest_iterbench.notebook.solvers import Solution, SolveContext, Solver, make_solver
+from pytest_iterbench.notebook.neighbours import copy_neighbours, neighbours
+from pytest_iterbench.notebook.parse import find_exercises, unanswered_tasks
+from pytest_iterbench.notebook.solvers import (
+    RevisingSolver,
+    Solution,
+    SolveContext,
+    Solver,
+    make_solver,
+)
 from pytest_iterbench.notebook.state import (
     STEPS,
     NotebookProgress,
@@ -55,7 +72,12 @@ from pytest_iterbench.notebook.state import (
     bytes_hash,
     content_hash,
 )
-from pytest_iterbench.notebook.validate import ValidationTarget, validate_notebooks
+from pytest_iterbench.notebook.validate import (
+    NotebookVerdict,
+    ValidationReport,
+    ValidationTarget,
+    validate_notebooks,
+)
 from pytest_iterbench.workspace.paths import WorkspacePaths
 
 WORK_ROOT = WorkspacePaths(Path()).notebooks_dir  # relative: progress records it so
@@ -74,7 +96,9 @@ class PipelineOptions:
     alternatives: int = 1
     metrics: tuple[str, ...] = DEFAULT_METRICS
     cell_timeout: float | None = DEFAULT_CELL_TIMEOUT
-    kernel_name: str = DEFAULT_KERNEL
+    kernel_name: str | None = None  # None: each notebook's kernelspec
+    max_attempts: int = 3  # claude-api: solutions tried per notebook by the reviewer loop
+    model: str | None = None  # claude-api: the model (default: the LLM layer's)
     export: ExportOptions = field(default_factory=ExportOptions)
 
     @property
@@ -136,6 +160,108 @@ def _write_json(path: Path, data: Any) -> None:
     partial.replace(path)
 
 
+def chosen_solutions(work: Path) -> dict[str, Solution]:
+    """The solutions the solve step chose, by exercise id."""
+    data = json.loads((work / "solutions.json").read_text(encoding="utf-8"))
+    return {k: Solution.from_json(v) for k, v in data["chosen"].items()}
+
+
+def _keep_solution(work: Path, solution: Solution) -> None:
+    """Make ``solution`` its exercise's chosen one in ``solutions.json`` (the reviewer's fix)."""
+    data = json.loads((work / "solutions.json").read_text(encoding="utf-8"))
+    data["chosen"][solution.exercise_id] = solution.to_json()
+    data.setdefault("reviewed", {}).setdefault(solution.exercise_id, []).append(solution.to_json())
+    _write_json(work / "solutions.json", data)
+
+
+def _all_missing(missing: list[SolutionMissing], notebook: Path) -> SolutionMissing:
+    """One error listing every exercise without a solution (a person reads it once)."""
+    if len(missing) == 1:
+        return missing[0]
+    ids = [exc.exercise_id or "?" for exc in missing]
+    where = missing[0].message.split(" (looked for")[0]
+    return SolutionMissing(
+        f"{where} for {len(ids)} exercises: {', '.join(ids)} (for each id: <id>.py, <id>.md or "
+        "<id>.txt, <id>.r1.py... for several regions, an <id>/ folder of alternatives, or a JSON "
+        "key; see docs/notebooks.md, 'Solvers')",
+        notebook=notebook,
+    )
+
+
+class ReviewRound:
+    """The reviewer loop of one notebook: failing check to the reviewer, revised answer, validate.
+
+    At most ``solver.max_attempts`` validations in all (the first is the one
+    that failed); each attempt prints one line, and each call is traced by the
+    solver's client.
+    """
+
+    def __init__(self, pipeline: Pipeline, notebook: _Notebook, solver: RevisingSolver) -> None:
+        self.pipeline = pipeline
+        self.notebook = notebook
+        self.solver = solver
+        self.exercises = {e.id: e for e in notebook.exercises()}
+        self.report = ValidationReport()
+
+    def failure(self, verdict: NotebookVerdict) -> Failure:
+        assert verdict.failure is not None
+        assert verdict.exercise_id is not None
+        chosen = chosen_solutions(self.notebook.work).get(verdict.exercise_id)
+        return failure_of(
+            verdict.message(),
+            verdict.failure.traceback,
+            verdict.exercise_id,
+            verdict.failure.source,
+            chosen.regions if chosen else (),
+        )
+
+    def _solve(self, number: int, review: Review | None) -> ValidationReport:
+        if number == 1:
+            return self.report
+        verdict = self.report.verdicts[0]
+        assert verdict.exercise_id is not None
+        exercise = self.exercises[verdict.exercise_id]
+        context = SolveContext(self.notebook.source)
+        revised = self.solver.revise(exercise, context, self.failure(verdict), review, number)
+        _keep_solution(self.notebook.work, revised)
+        self.pipeline._build(self.notebook)
+        return self.pipeline._validate_built(self.notebook)
+
+    def _validate(self, report: ValidationReport) -> Failure | None:
+        self.report = report
+        verdict = report.verdicts[0]
+        if verdict.passed:
+            return None
+        if verdict.exercise_id not in self.exercises:  # nothing the solver wrote: not reviewable
+            report.raise_for_failures()
+        return self.failure(verdict)
+
+    def _review(self, number: int, failure: Failure) -> Review:
+        exercise_id = self.report.verdicts[0].exercise_id or ""
+        self.pipeline.say(f"  review    attempt {number}: asking the reviewer about {exercise_id}")
+        return self.solver.review(failure, exercise_id, number)
+
+    def _show(self, attempt: Attempt[ValidationReport]) -> None:
+        verdict = attempt.solution.verdicts[0]
+        total = self.solver.max_attempts
+        self.pipeline.say(
+            f"  attempt   {attempt.number}/{total} {verdict.message()} ({self.pipeline._elapsed()})"
+        )
+
+    def run(self, report: ValidationReport) -> ValidationReport:
+        """The first passing report, or the last failing one after every attempt."""
+        self.report = report
+        try:
+            result = review_loop(
+                self._solve, self._validate, self._review,
+                max_attempts=self.solver.max_attempts, on_attempt=self._show,
+            )  # fmt: skip
+        except ReviewLoopExhausted:
+            self.pipeline.say(f"  review    gave up after {self.solver.max_attempts} attempt(s)")
+            return self.report
+        return result.solution
+
+
 class Pipeline:
     """Runs the steps over ``input/``, printing progress per notebook and per step.
 
@@ -160,17 +286,28 @@ class Pipeline:
         self._solver = solver
         self._pool = pool
         self._own_pool = pool is None
+        self._usual_kernel = DEFAULT_KERNEL
+        self._started = time.perf_counter()
 
     @property
     def solver(self) -> Solver:
+        if self._solver is None and self.options.solver == "claude-api":
+            self._solver = make_claude_solver(
+                self.root, model=self.options.model, max_attempts=self.options.max_attempts
+            )
         if self._solver is None:
             self._solver = make_solver(self.options.solver, solutions=self.options.solutions_path())
         return self._solver
 
+    def _elapsed(self) -> str:
+        text = f"{time.perf_counter() - self._started:.1f} s"
+        cost = getattr(self.solver, "cost", None)
+        return f"{text}, ${cost.cost_text()} so far" if isinstance(cost, CostTotals) else text
+
     @property
     def pool(self) -> KernelPool:
         if self._pool is None:
-            self._pool = KernelPool(self.options.kernel_name, size=1)
+            self._pool = KernelPool(self.options.kernel_name or self._usual_kernel, size=1)
         return self._pool
 
     def say(self, text: str) -> None:
@@ -184,9 +321,11 @@ class Pipeline:
 
     def run(self) -> PipelineSummary:
         """Process every notebook of the input folder; never stops at one notebook's failure."""
-        _ = self.solver  # a solver that cannot run fails here, before any notebook is touched
         summary = PipelineSummary()
         paths = self.inputs()
+        self._check_kernels(paths)
+        if self._solver is None and self._any_exercise(paths):
+            _ = self.solver  # a solver that cannot run fails here, before any notebook is touched
         orphans = self._interrupted_archives(paths)
         if not paths and not orphans:
             self.say(f"no notebooks in {self.options.input_dir}: nothing to do")
@@ -199,7 +338,39 @@ class Pipeline:
         self.say(
             f"{len(summary.processed)} processed, {len(summary.skipped)} already done, {len(summary.failed)} failed"
         )
+        total = self._spent()
+        if total is not None and total.calls:
+            self.say(
+                f"LLM cost ${total.cost_text()} in {total.calls} call(s); "
+                f"`iterbench costs --dir {self.root}` sums the trace"
+            )
         return summary
+
+    def _any_exercise(self, paths: list[Path]) -> bool:
+        """Whether some input has exercises (a notebook without any needs no solver)."""
+        for path in paths:
+            try:
+                if find_exercises(read_notebook(path)):
+                    return True
+            except NotebookReadError:
+                continue  # reported by its own parse step
+        return False
+
+    def _check_kernels(self, paths: list[Path]) -> None:
+        """Every kernel the inputs ask for is installed, or ``KernelMissing`` before anything runs."""
+        wanted: dict[str, list[str]] = {}
+        for path in paths:
+            try:
+                metadata = read_notebook(path).metadata
+            except NotebookReadError:
+                continue  # reported by its own parse step
+            name = notebook_kernel(metadata, self.options.kernel_name)
+            wanted.setdefault(name, []).append(
+                "--kernel" if self.options.kernel_name else path.name
+            )
+        check_kernels({name: list(dict.fromkeys(who)) for name, who in wanted.items()})
+        if wanted:
+            self._usual_kernel = max(wanted, key=lambda name: len(wanted[name]))
 
     def _interrupted_archives(self, paths: list[Path]) -> list[Path]:
         """Inputs a killed run had half-archived: gone from input/, staged in done/."""
@@ -235,21 +406,47 @@ class Pipeline:
         progress = notebook.progress
         self.say(f"{counter} {path.name} (sha256 {progress.sha256[:8]})")
         if progress.status == "done" and self._outputs_exist(notebook):
-            self.say(f"  already processed: {', '.join(progress.outputs)}; nothing to do")
+            archived = f", archived as {progress.archived_to}" if progress.archived_to else ""
+            self.say(
+                f"  already processed (same content{archived}): {', '.join(progress.outputs)}; "
+                "nothing to do. Remove it from input/, or edit it to process it again"
+            )
             summary.skipped.append(path.name)
             return
         if "validate" not in progress.finished:
             self.pool.warm()  # the kernel boots while parse and solve run
         progress.status = "running"
-        for step in STEPS:
-            if step in progress.finished and self._artifacts_exist(step, notebook):
-                self.say(f"  {step:<9} done earlier: {progress.finished[step]['summary']}")
-                continue
-            if not self._run_step(step, notebook, summary):
-                return
-        progress.status = "done"
-        self.store.save(progress)
-        summary.processed.append(path.name)
+        spent = self._spent()
+        try:
+            for step in STEPS:
+                if step in progress.finished and self._artifacts_exist(step, notebook):
+                    self.say(f"  {step:<9} done earlier: {progress.finished[step]['summary']}")
+                    continue
+                if not self._run_step(step, notebook, summary):
+                    return
+            progress.status = "done"
+            self.store.save(progress)
+            summary.processed.append(path.name)
+        finally:
+            self._say_cost(spent, path.name)
+
+    def _spent(self) -> CostTotals | None:
+        cost = getattr(self._solver, "cost", None)
+        return dataclasses.replace(cost) if isinstance(cost, CostTotals) else None
+
+    def _say_cost(self, before: CostTotals | None, name: str) -> None:
+        """The LLM cost of one notebook: the solver's totals now, less those before it."""
+        now = self._spent()
+        if now is None:
+            return
+        base = before or CostTotals()
+        calls = now.calls - base.calls
+        usd = now.cost_usd - base.cost_usd
+        tokens = (now.prompt_tokens - base.prompt_tokens, now.output_tokens - base.output_tokens)
+        self.say(
+            f"  cost      ${usd:.4f} for {name}: {calls} call(s), "
+            f"{tokens[0]:,} input and {tokens[1]:,} output token(s)"
+        )
 
     def _run_step(self, step: Step, notebook: _Notebook, summary: PipelineSummary) -> bool:
         progress = notebook.progress
@@ -303,11 +500,7 @@ class Pipeline:
         (notebook.work / "assignment.ipynb").write_bytes(data)
         nb = reads_notebook(data, notebook.source)
         exercises = find_exercises(nb, notebook.source.parent)
-        if not exercises:
-            raise NotebookProcessorError(
-                "no exercises found (see docs/notebooks.md for the markups recognised)",
-                notebook=notebook.source,
-            )
+        tasks = unanswered_tasks(nb, exercises)
         for exercise in exercises:
             folder = notebook.work / "images" / exercise.id
             for image in exercise.images:
@@ -317,17 +510,39 @@ class Pipeline:
             notebook.work / "exercises.json", {"exercises": [e.to_json() for e in exercises]}
         )
         listed = ", ".join(f"{e.id} ({e.style})" for e in exercises)
-        return f"{len(exercises)} exercise(s): {listed}"
+        text = (
+            f"{len(exercises)} exercise(s): {listed}"
+            if exercises
+            else "no exercises: the notebook is run, exported and archived as it is"
+        )
+        if tasks:
+            text += "; tasks without an answer cell: " + ", ".join(
+                f"{name} (cell {index})" for name, index in tasks
+            )
+        return text
 
     def _solve(self, notebook: _Notebook) -> str:
         exercises = notebook.exercises()
+        if not exercises:
+            _write_json(notebook.work / "solutions.json", {"chosen": {}, "alternatives": {}})
+            return "nothing to solve"
         options: dict[str, list[Solution]] = {}
+        missing: list[SolutionMissing] = []
         for exercise in exercises:
             images = notebook.work / "images" / exercise.id
             context = SolveContext(
                 notebook.source, images if images.is_dir() else None, self.options.alternatives
             )
-            options[exercise.id] = self.solver.solve(exercise, context)
+            try:
+                options[exercise.id] = self.solver.solve(exercise, context)
+            except SolutionMissing as exc:
+                missing.append(exc)
+                continue
+            if isinstance(self.solver, RevisingSolver):
+                found = len(options[exercise.id])
+                self.say(f"    {exercise.id}: {found} solution(s) ({self._elapsed()})")
+        if missing:
+            raise _all_missing(missing, notebook.source)
         chosen = {exercise_id: found[0] for exercise_id, found in options.items()}
         benchmark: dict[str, Any] = {}
         text = f"{self.solver.name} solver: {len(chosen)} solution(s)"
@@ -366,8 +581,7 @@ class Pipeline:
         return text
 
     def _build(self, notebook: _Notebook) -> str:
-        data = json.loads((notebook.work / "solutions.json").read_text(encoding="utf-8"))
-        chosen = {k: Solution.from_json(v) for k, v in data["chosen"].items()}
+        chosen = chosen_solutions(notebook.work)
         exercises = notebook.exercises()
         built = build_notebook(
             notebook.read("assignment.ipynb"), exercises, chosen, notebook=notebook.source
@@ -376,16 +590,25 @@ class Pipeline:
         regions = sum(len(e.regions) for e in exercises)
         return f"{regions} answer region(s) filled in {len({c for e in exercises for c in e.answer_cells})} cell(s)"
 
-    def _validate(self, notebook: _Notebook) -> str:
+    def _validate_built(self, notebook: _Notebook) -> ValidationReport:
         target = ValidationTarget(
             notebook.work / "built.ipynb",
             cwd=notebook.source.parent,
             name=notebook.progress.name,
             exercises=ExerciseMap.from_exercises(notebook.exercises()),
         )
-        report = validate_notebooks(
-            [target], pool=self.pool, cell_timeout=self.options.cell_timeout, quiet=True
+        return validate_notebooks(
+            [target],
+            pool=self.pool,
+            cell_timeout=self.options.cell_timeout,
+            kernel_name=self.options.kernel_name,
+            quiet=True,
         )
+
+    def _validate(self, notebook: _Notebook) -> str:
+        report = self._validate_built(notebook)
+        if not report.passed and isinstance(self.solver, RevisingSolver):
+            report = ReviewRound(self, notebook, self.solver).run(report)
         report.raise_for_failures()
         verdict = report.verdicts[0]
         assert verdict.executed is not None
@@ -393,7 +616,7 @@ class Pipeline:
             "built.ipynb"
         ).metadata  # the assignment's, untouched
         write_notebook(notebook.work / "validated.ipynb", verdict.executed)
-        return f"nbmake: {notebook.progress.name} passed ({verdict.seconds:.2f} s)"
+        return f"nbmake: {notebook.progress.name} {verdict.message()} ({verdict.seconds:.2f} s)"
 
     def _export(self, notebook: _Notebook) -> str:
         nb = notebook.read("validated.ipynb")
@@ -414,6 +637,10 @@ class Pipeline:
         if self.options.export.dedupe_images:
             notes.append(f"{folded} duplicate image(s) folded")
         written = [completed, html]
+        used = neighbours(notebook.read("assignment.ipynb"), notebook.source.parent)
+        copied = copy_neighbours(used, output)
+        if copied:
+            notes.append(f"with {', '.join(p.name for p in copied)}")
         report = WorkspacePaths(notebook.work / BENCH_DIR).report
         solutions = json.loads((notebook.work / "solutions.json").read_text(encoding="utf-8"))
         if solutions.get("benchmark") and report.is_file():
@@ -432,6 +659,8 @@ class Pipeline:
                 f"outputs missing, not archiving: {', '.join(missing) or '(none)'}",
                 notebook=notebook.source,
             )
+        used = neighbours(notebook.read("assignment.ipynb"), notebook.source.parent)
+        copy_neighbours(used, self.root / "done")
         archived = archive_input(notebook.source, self.root / "done", notebook.progress.sha256)
         notebook.progress.archived_to = str(archived.relative_to(self.root))
         return notebook.progress.archived_to

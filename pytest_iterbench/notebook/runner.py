@@ -23,7 +23,7 @@ from nbformat import NotebookNode
 from pytest_iterbench.notebook.defaults import DEFAULT_CELL_TIMEOUT
 from pytest_iterbench.notebook.kernels import KernelPool, WarmKernel
 
-FailureKind = Literal["error", "timeout", "input", "interactive", "kernel-died"]
+FailureKind = Literal["error", "timeout", "input", "interactive", "kernel-died", "expected-output"]
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ARROW = re.compile(r"^-*>\s*(\d+)\s(.*)$", re.M)
 _WIDGET_WAITS = (
@@ -62,6 +62,8 @@ class CellFailure:
             return "calls input() (or getpass), which a batch run cannot answer; remove the call or set the value in code"
         if self.kind == "interactive":
             return f"{self.evalue}: a batch run has no front end to answer; refused before running"
+        if self.kind == "expected-output":
+            return self.evalue
         if self.kind == "kernel-died":
             return f"the kernel died while running it ({self.evalue})"
         return f"{self.ename}: {self.evalue}" if self.evalue else self.ename
@@ -100,6 +102,25 @@ class _Tracker:
 
     def on_cell_start(self, cell: NotebookNode, cell_index: int, **_: Any) -> None:
         self.cell_index = cell_index
+
+    def on_cell_executed(self, cell: NotebookNode, execute_reply: Any = None, **_: Any) -> None:
+        """A cell whose output holds an error failed, whatever its reply said (as nbmake does).
+
+        ``%run script.py`` shows the script's exception as an error output but
+        replies ``ok``; nbclient's own check then raises unless the cell is
+        tagged ``raises-exception`` or errors are allowed.
+        """
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if not errors or not isinstance(execute_reply, dict):
+            return
+        content = execute_reply.setdefault("content", {})
+        if content.get("status") != "error":
+            content.update(
+                status="error",
+                ename=errors[0].get("ename", "Error"),
+                evalue=errors[0].get("evalue", ""),
+                traceback=list(errors[0].get("traceback", [])),
+            )
 
 
 def _failure(
@@ -154,20 +175,25 @@ async def execute_notebook(
     cell_timeout: float | None = DEFAULT_CELL_TIMEOUT,
     total_timeout: float | None = None,
     allow_errors: bool = False,
+    kernel_name: str | None = None,
 ) -> NotebookRun:
-    """Run every cell of ``nb`` (in place) on a fresh kernel from ``pool``; call on its loop."""
+    """Run every cell of ``nb`` (in place) on a fresh kernel from ``pool``; call on its loop.
+
+    ``kernel_name`` (a notebook's kernelspec) defaults to the pool's kernel.
+    """
     started = time.perf_counter()
     waiting = find_interactive_wait(nb)
     if waiting is not None:
         refused = _failure(nb, waiting[0], "interactive", "InteractiveWait", waiting[1], "")
         return NotebookRun(nb, refused, time.perf_counter() - started)
-    kernel = await pool.acquire()
+    kernel = await pool.acquire(kernel_name)
     waited = time.perf_counter() - started
     tracker = _Tracker()
     try:
         await _enter_folder(kernel, cwd)
         client = _client(nb, kernel, cell_timeout, allow_errors)
         client.on_cell_start = tracker.on_cell_start
+        client.on_cell_executed = tracker.on_cell_executed
         failure = await _run(client, nb, tracker, total_timeout)
         if failure is None and allow_errors:
             failure = first_error_output(nb)

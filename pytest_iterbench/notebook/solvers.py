@@ -6,8 +6,8 @@ Two ship here:
 
 - ``FilesSolver``: solutions written by a person, in a folder or a JSON file
   keyed by exercise id. It is the human path, and what the tests use.
-- ``ClaudeApiSolver``: the Claude API through the LLM layer. The layer has no
-  solver yet, so choosing it fails at start-up with ``SolverNotConfigured``.
+- ``ClaudeApiSolver`` (``claude_solver.py``): the Claude API through the LLM
+  layer; it is also a ``RevisingSolver``, which the reviewer loop drives.
 
 The files solver's layouts, for an exercise ``squares``::
 
@@ -28,8 +28,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+from pytest_iterbench.llm.review_types import Failure, Review
 from pytest_iterbench.notebook.defaults import SOLVER_NAMES
 from pytest_iterbench.notebook.errors import SolutionMissing, SolverError, SolverNotConfigured
 from pytest_iterbench.notebook.exercises import Exercise
@@ -173,8 +174,8 @@ class FilesSolver:
         )
         if not solutions:
             raise SolutionMissing(
-                f"no solution in {source} (looked for {exercise.id}.py, {exercise.id}.r1.py, "
-                f"{exercise.id}/ or a JSON key {exercise.id!r})",
+                f"no solution in {source} (looked for {exercise.id}.py, .md or .txt, "
+                f"{exercise.id}.r1.py, {exercise.id}/ or a JSON key {exercise.id!r})",
                 notebook=context.notebook,
                 exercise_id=exercise.id,
                 cell_index=exercise.answer_cells[0],
@@ -209,27 +210,28 @@ class FilesSolver:
         return solutions
 
 
-class ClaudeApiSolver:
-    """Solutions from the Claude API, through the LLM layer (``pytest_iterbench.llm``).
+@runtime_checkable
+class RevisingSolver(Protocol):
+    """A solver the reviewer loop can drive: it reviews a failure and revises its answer.
 
-    Until that layer offers a solver, constructing this class raises
-    ``SolverNotConfigured``, so the choice fails before any notebook is touched.
+    ``ClaudeApiSolver`` (``notebook/claude_solver.py``) is one; a local model can be another.
     """
 
-    name = "claude-api"
+    name: str
+    max_attempts: int
 
-    def __init__(self) -> None:
-        raise SolverNotConfigured(
-            "the claude-api solver is not configured: the LLM layer (pytest_iterbench.llm) "
-            "does not provide a notebook solver yet; use --solver files --solutions DIR"
-        )
+    def solve(self, exercise: Exercise, context: SolveContext) -> list[Solution]: ...
 
-    def solve(
-        self, exercise: Exercise, context: SolveContext
-    ) -> list[Solution]:  # pragma: no cover
-        raise SolverNotConfigured(
-            "the claude-api solver is not configured", exercise_id=exercise.id
-        )
+    def review(self, failure: Failure, exercise_id: str, attempt: int) -> Review: ...
+
+    def revise(
+        self,
+        exercise: Exercise,
+        context: SolveContext,
+        failure: Failure,
+        review: Review | None,
+        attempt: int,
+    ) -> Solution: ...
 
 
 def make_solver(name: str, *, solutions: Path | None = None) -> Solver:
@@ -238,6 +240,6 @@ def make_solver(name: str, *, solutions: Path | None = None) -> Solver:
         if solutions is None:
             raise SolverNotConfigured("the files solver needs --solutions DIR_OR_JSON")
         return FilesSolver(solutions)
-    if name == "claude-api":
-        return ClaudeApiSolver()
+    if name == "claude-api":  # built by the pipeline (notebook/claude_solver.py), which needs a key
+        raise SolverNotConfigured("the claude-api solver is made by make_claude_solver(root, ...)")
     raise SolverNotConfigured(f"unknown solver {name!r}; known: {', '.join(SOLVER_NAMES)}")

@@ -29,22 +29,24 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from nbformat import NotebookNode
 from nbmake.pytest_items import NbMakeFailureRepr, NotebookItem  # type: ignore[import-untyped]
 
 from pytest_iterbench.notebook.build import exercise_map_from_metadata
-from pytest_iterbench.notebook.defaults import DEFAULT_CELL_TIMEOUT, DEFAULT_KERNEL
+from pytest_iterbench.notebook.defaults import DEFAULT_CELL_TIMEOUT
 from pytest_iterbench.notebook.errors import (
     CellExecutionFailed,
     NotebookProcessorError,
     ValidationFailed,
 )
 from pytest_iterbench.notebook.exercises import ExerciseMap
-from pytest_iterbench.notebook.kernels import KernelPool
+from pytest_iterbench.notebook.expected import ExpectedOutcome, expected_output_checks
+from pytest_iterbench.notebook.kernels import KernelPool, check_kernels, notebook_kernel
 from pytest_iterbench.notebook.nbio import read_notebook
+from pytest_iterbench.notebook.parse import check_role
 from pytest_iterbench.notebook.runner import CellFailure, execute_notebook
 
 _ROLE_WORDS = {
@@ -53,7 +55,9 @@ _ROLE_WORDS = {
     "answer": "answer failed",
     "instruction": "instruction cell failed",
     "after-answer": "cell after the answer failed",
+    "expected-output": "expected output not matched",
 }
+VerdictStatus = Literal["passed", "failed", "ran, unchecked"]
 
 
 @dataclass(frozen=True)
@@ -87,16 +91,37 @@ class NotebookVerdict:
     role: str
     seconds: float
     executed: NotebookNode | None = None
+    unchecked: tuple[str, ...] = ()  # exercises with no check and no expected output
+    checked_anything: bool = True
 
     @property
     def passed(self) -> bool:
+        """No cell failed and every stated expectation was met (checked or not)."""
         return self.failure is None
+
+    @property
+    def status(self) -> VerdictStatus:
+        """``passed`` only when something checked the answers; ``ran, unchecked`` otherwise."""
+        if self.failure is not None:
+            return "failed"
+        if self.unchecked or not self.checked_anything:
+            return "ran, unchecked"
+        return "passed"
 
     def message(self) -> str:
         """One line naming the exercise, the failing check and what happened."""
         if self.failure is None:
-            return "passed"
+            if self.status == "passed":
+                return "passed"
+            if self.unchecked:
+                return "ran, unchecked: no check and no expected output for " + ", ".join(
+                    self.unchecked
+                )
+            return "ran, unchecked: the notebook holds no check and no expected output"
         failure = self.failure
+        if failure.kind == "expected-output":
+            who = f"exercise {self.exercise_id!r}" if self.exercise_id else "outside any exercise"
+            return f"{who}: {failure.evalue}"
         who = f"exercise {self.exercise_id!r}" if self.exercise_id else "outside any exercise"
         what = _ROLE_WORDS.get(self.role, "cell failed")
         line = failure.failing_line()
@@ -187,8 +212,10 @@ class NotebookValidation:
         pool: KernelPool,
         cell_timeout: float | None,
         jobs: int,
+        kernel_name: str | None = None,
     ) -> None:
         self.targets = {t.path.resolve(): t for t in targets}
+        self.kernel_name = kernel_name
         self.pool = pool
         self.cell_timeout = cell_timeout
         self.jobs = max(1, jobs)
@@ -245,12 +272,57 @@ class NotebookValidation:
                 cwd=target.folder,
                 cell_timeout=timeout,
                 allow_errors=bool(execution.get("allow_errors", False)),
+                kernel_name=notebook_kernel(nb.metadata, self.kernel_name),
             )
         exercises = target.exercises or exercise_map_from_metadata(nb)
-        exercise_id, role = (None, "")
-        if run.failure is not None:
-            exercise_id, role = exercises.locate(run.failure.cell_index)
-        return NotebookVerdict(target, run.failure, exercise_id, role, run.seconds, run.nb)
+        return judge(target, run.nb, run.failure, exercises, run.seconds)
+
+
+def _expected_failure(nb: NotebookNode, outcome: ExpectedOutcome) -> CellFailure:
+    answer = outcome.answer_cells[-1]
+    detail = f"{outcome.message()}\nexpected:\n{outcome.expected}\nfound:\n{outcome.found}"
+    return CellFailure(
+        answer, "expected-output", "ExpectedOutputMismatch", outcome.message(), detail,
+        nb.cells[answer].source,
+    )  # fmt: skip
+
+
+def _checked_exercises(
+    nb: NotebookNode, exercises: ExerciseMap, outcomes: list[ExpectedOutcome]
+) -> set[str]:
+    checked = {ex for ex, role in exercises.cells.values() if role in ("check", "grading")}
+    for index, cell in enumerate(nb.cells):
+        if check_role(cell) is not None:
+            found, _ = exercises.locate(index)
+            checked.update([found] if found else [])
+    for outcome in outcomes:
+        for index in outcome.answer_cells:
+            found, _ = exercises.locate(index)
+            checked.update([found] if found else [])
+    return checked
+
+
+def judge(
+    target: ValidationTarget,
+    nb: NotebookNode,
+    failure: CellFailure | None,
+    exercises: ExerciseMap,
+    seconds: float,
+) -> NotebookVerdict:
+    """The verdict of an executed notebook: its failure, else its expectations, else unchecked."""
+    outcomes = expected_output_checks(nb) if failure is None else []
+    mismatch = next((o for o in outcomes if not o.matched), None)
+    if mismatch is not None:
+        failure = _expected_failure(nb, mismatch)
+    exercise_id, role = (None, "")
+    if failure is not None:
+        exercise_id, role = exercises.locate(failure.cell_index)
+        role = "expected-output" if failure.kind == "expected-output" else role
+    ids = list(dict.fromkeys(ex for ex, _ in exercises.cells.values()))
+    checked = _checked_exercises(nb, exercises, outcomes)
+    anything = bool(outcomes) or any(check_role(cell) is not None for cell in nb.cells)
+    unchecked = tuple(ex for ex in ids if ex not in checked)
+    return NotebookVerdict(target, failure, exercise_id, role, seconds, nb, unchecked, anything)
 
 
 def _pytest_args(targets: Sequence[ValidationTarget], ini: Path, quiet: bool) -> list[str]:
@@ -263,25 +335,44 @@ def _pytest_args(targets: Sequence[ValidationTarget], ini: Path, quiet: bool) ->
     ]  # fmt: skip
 
 
+def target_kernels(
+    targets: Sequence[ValidationTarget], kernel_name: str | None
+) -> dict[str, list[str]]:
+    """Each kernel the targets run on, with the notebooks asking for it."""
+    kernels: dict[str, list[str]] = {}
+    for target in targets:
+        name = notebook_kernel(read_notebook(target.path).metadata, kernel_name)
+        who = "--kernel" if kernel_name else target.display_name
+        kernels.setdefault(name, [])
+        if who not in kernels[name]:
+            kernels[name].append(who)
+    return kernels
+
+
 def validate_notebooks(
     targets: Sequence[ValidationTarget],
     *,
     pool: KernelPool | None = None,
     cell_timeout: float | None = DEFAULT_CELL_TIMEOUT,
     jobs: int = 2,
-    kernel_name: str = DEFAULT_KERNEL,
+    kernel_name: str | None = None,
     quiet: bool = False,
 ) -> ValidationReport:
     """Run ``targets`` as nbmake pytest items; every verdict comes back, passed or not.
 
-    Without a ``pool`` one is made for the call (``jobs`` kernels ahead) and
-    closed after it.
+    Each notebook runs on ``kernel_name`` when given (``--kernel``), else on
+    its own kernelspec's kernel; a kernel that is not installed raises
+    ``KernelMissing`` before anything runs. Without a ``pool`` one is made for
+    the call (``jobs`` kernels ahead) and closed after it.
     """
     if not targets:
         return ValidationReport()
+    kernels = target_kernels(targets, kernel_name)
+    check_kernels(kernels)
     own_pool = pool is None
-    active = pool or KernelPool(kernel_name, size=min(jobs, len(targets)))
-    plugin = NotebookValidation(targets, active, cell_timeout, jobs)
+    usual = max(kernels, key=lambda name: len(kernels[name]))
+    active = pool or KernelPool(usual, size=min(jobs, len(targets)))
+    plugin = NotebookValidation(targets, active, cell_timeout, jobs, kernel_name)
     try:
         with tempfile.TemporaryDirectory(prefix="iterbench-validate-") as folder:
             ini = Path(folder) / "pytest.ini"
