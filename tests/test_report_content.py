@@ -301,6 +301,7 @@ def test_the_environment_is_summarised(markdown):
     rows = table(section(markdown, "## Environment"))
     assert {name: row["Value"] for name, row in rows.items()} == {
         "Sessions": f"`{CURRENT}`",
+        "Host": "unknown",
         "Platform": "linux-x86\\_64",
         "Python": "3.11.7",
         "CPU": "Test CPU (8 logical CPUs)",
@@ -309,6 +310,28 @@ def test_the_environment_is_summarised(markdown):
         "Git commit": "`abc1234`",
         "Packages": "torch 2.13.0+cpu",
     }
+
+
+@pytest.mark.parametrize("hosts", [("gpu1", "gpu2"), ("gpu1", "gpu1")], ids=["two", "one"])
+def test_one_session_on_two_hosts_shows_one_environment_per_host(hosts):
+    records = [
+        record(
+            iteration,
+            "f1_macro",
+            0.9,
+            environment={**ENVIRONMENT, "host": host, "xdist_workers": 1, "lock_scope": "host"},
+        )
+        for iteration, host in zip(("v1-baseline", "v2-mlp"), hosts, strict=True)
+    ]
+    rows = table(section(render_report(records, RUN, ORDER), "## Environment"))
+    hosts_row = [value for header, value in rows["Host"].items() if header != "Setting"]
+    assert hosts_row == list(dict.fromkeys(hosts))
+    assert {v for k, v in rows["Sessions"].items() if k != "Setting"} == {f"`{CURRENT}`"}
+    assert all(
+        value.endswith("timings not exclusive (per host)")
+        for header, value in rows["Measurement"].items()
+        if header != "Setting"
+    )
 
 
 def test_the_report_is_clean_markdown(markdown):

@@ -14,8 +14,10 @@ import contextlib
 import copy
 import json
 import os
+import platform
 import shutil
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,16 @@ from pytest_iterbench.execution.logs import clip_text, prune_sessions
 from pytest_iterbench.execution.preload import resolve_preload
 from pytest_iterbench.execution.threads import ThreadCaps
 from pytest_iterbench.execution.timing_stats import STAT_FIELDS
-from pytest_iterbench.harness.settings import SessionSettings
+from pytest_iterbench.harness.remote import (
+    LOCK_SCOPE,
+    WorkerWatch,
+    check_worker_code,
+    is_remote,
+    refusal_message,
+    spec_host,
+    workers_per_host,
+)
+from pytest_iterbench.harness.settings import SessionSettings, WorkerInput
 from pytest_iterbench.harness.target import Target, item_target
 from pytest_iterbench.metrics.builtin import TimingMetric
 from pytest_iterbench.report.comparison import Comparison
@@ -77,6 +88,7 @@ class ControllerState:
     gate: GateResult | None = None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    workers: WorkerWatch = field(default_factory=WorkerWatch)
 
 
 class IterbenchSession:
@@ -102,7 +114,13 @@ class IterbenchSession:
         workerinput = getattr(config, "workerinput", None)
         is_worker = workerinput is not None
         self.worker_id: str | None = workerinput["workerid"] if workerinput else None
-        self.workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) if is_worker else 1
+        received: WorkerInput | dict[str, Any] = settings.received or {}
+        self.host = received.get("iterbench_host") or platform.node() or "localhost"
+        self.workers = received.get("iterbench_host_workers") or (
+            int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) if is_worker else 1
+        )
+        if "iterbench_config_hashes" in received:
+            self._check_code(received["iterbench_config_hashes"])
         self.caps = ThreadCaps.for_session(self.workers, settings.threads)
         self.lock = MeasurementLock(self.scratch, enabled=settings.exclusive and self.workers > 1)
         if not is_worker and config.getoption("dist", "no") != "no":
@@ -115,7 +133,35 @@ class IterbenchSession:
             **self.caps.to_json(),
             "exclusive_timing": self.lock.enabled or self.workers == 1,
             "xdist_worker": self.worker_id,
+            "host": self.host,
+            "lock_scope": LOCK_SCOPE,
         }
+
+    # -- remote workers ---------------------------------------------------------------
+
+    def worker_input(self, spec: Any, specs: Sequence[Any]) -> WorkerInput:
+        """What the controller sends the worker of ``spec``: ids, its host, and (remote) the code's hashes."""
+        sent = self.settings.worker_input()
+        host = spec_host(spec)
+        sent["iterbench_host"] = host
+        sent["iterbench_host_workers"] = workers_per_host(specs)[host]
+        if is_remote(spec):
+            sent["iterbench_config_hashes"] = self.config_hashes()
+        return sent
+
+    def config_hashes(self) -> dict[str, str]:
+        """The ``config_hash`` of each of the run's iterations."""
+        return {i: self.config_hash(i) for i in dict.fromkeys(self.run.iteration_ids)}
+
+    def _check_code(self, expected: dict[str, str]) -> None:
+        check_worker_code(
+            expected,
+            self.config_hashes(),
+            worker=self.worker_id or "?",
+            host=self.host,
+            workspace=str(self.workspace.root),
+            commit=self.settings.git_commit,
+        )
 
     # -- executing (serial pytest or an xdist worker) ---------------------------------
 
@@ -392,9 +438,21 @@ class IterbenchSession:
             self.config.issue_config_time_warning(IterbenchWarning(warning), stacklevel=2)
         store.warnings.clear()
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
+        if self.controller is not None:
+            self.controller.workers.collected.update(dict.fromkeys(ids))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        refusal = refusal_message(error)
+        if self.controller is not None and refusal is not None:
+            self.controller.workers.refuse(self.config, refusal)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.controller is None:
             return
+        self.controller.workers.reported.add(report.nodeid)
         for name, value in report.user_properties:
             if name == RECORD_PROPERTY:
                 record = json.loads(str(value))
@@ -413,6 +471,7 @@ class IterbenchSession:
         if self.controller is None:
             return
         self.controller.journal.close(keep_lock=True)
+        self._check_workers(session)
         if self._persist(session):
             try:
                 samples = load_run_samples(
@@ -425,6 +484,20 @@ class IterbenchSession:
         for warning in dict.fromkeys(self.controller.store.warnings):
             self._warn(warning)
         _clean_scratch(self.scratch)
+
+    def _check_workers(self, session: pytest.Session) -> None:
+        """A refused remote worker is a usage error; items no worker ran fail the session."""
+        assert self.controller is not None
+        watch = self.controller.workers
+        if watch.refused:
+            self.controller.errors.extend(watch.refused)
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        lost = watch.lost()
+        if lost and not watch.refused:
+            self._fail(
+                session,
+                f"{len(lost)} items never ran (their xdist worker died first): {', '.join(lost)}",
+            )
 
     def _persist(self, session: pytest.Session) -> bool:
         """Fold the journal into ``results.json``; on failure keep it, warn, fail the session.

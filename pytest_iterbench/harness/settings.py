@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pytest
 
@@ -27,6 +27,11 @@ class WorkerInput(TypedDict):
 
     iterbench_session_id: str
     iterbench_git_commit: str | None
+    #: The host the worker measures on, and how many of the session's workers share it.
+    iterbench_host: NotRequired[str]
+    iterbench_host_workers: NotRequired[int]
+    #: The controller's ``config_hash`` of each iteration (sent to remote workers only).
+    iterbench_config_hashes: NotRequired[dict[str, str]]
 
 
 @dataclass
@@ -42,6 +47,7 @@ class SessionSettings:
     threads: str = "auto"
     compare: str | None = None
     plots: bool = False
+    received: WorkerInput | None = None
 
     def worker_input(self) -> WorkerInput:
         """The payload an xdist worker needs to write this session's records."""
@@ -89,10 +95,14 @@ def _worker_input(config: pytest.Config) -> WorkerInput | None:
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     if workerinput is None:
         return None
-    return WorkerInput(
+    received = WorkerInput(
         iterbench_session_id=workerinput["iterbench_session_id"],
         iterbench_git_commit=workerinput.get("iterbench_git_commit"),
     )
+    for key in ("iterbench_host", "iterbench_host_workers", "iterbench_config_hashes"):
+        if key in workerinput:
+            received[key] = workerinput[key]
+    return received
 
 
 def read_settings(config: pytest.Config, run_id: str, workspace: Workspace) -> SessionSettings:
@@ -111,4 +121,5 @@ def read_settings(config: pytest.Config, run_id: str, workspace: Workspace) -> S
         threads=str(ini_value(config, "iterbench_threads")),
         plots=bool(config.getoption("iterbench_plots") or ini_value(config, "iterbench_plots")),
         git_commit=received["iterbench_git_commit"] if received else git_commit(workspace.root),
+        received=received,
     )

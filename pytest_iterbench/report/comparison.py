@@ -314,19 +314,25 @@ PER_PROCESS_KEYS = frozenset({"xdist_worker"})
 
 
 def _environments(focus: Iterable[Sample]) -> tuple[EnvironmentGroup, ...]:
-    """The distinct environments of the judged samples, each with its sessions and commits."""
-    by_session: dict[str, dict[str, Any]] = {}
+    """The distinct environments of the judged samples, each with its sessions and commits.
+
+    One session measured on several hosts (remote xdist workers) has one
+    environment per host.
+    """
+    by_session: dict[tuple[str, str], dict[str, Any]] = {}
     for sample in focus:
-        by_session.setdefault(sample.session_id, sample.last)
+        host = str((sample.last.get("environment") or {}).get("host", ""))
+        by_session.setdefault((sample.session_id, host), sample.last)
     groups: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {}
-    for session_id in sorted(by_session):
-        record = by_session[session_id]
+    for session_id, host in sorted(by_session):
+        record = by_session[session_id, host]
         environment = {
             k: v for k, v in (record.get("environment") or {}).items() if k not in PER_PROCESS_KEYS
         }
         key = json.dumps(environment, sort_keys=True, default=str)
         _, sessions, commits = groups.setdefault(key, (environment, [], []))
-        sessions.append(session_id)
+        if session_id not in sessions:
+            sessions.append(session_id)
         commit = record.get("git_commit")
         if commit and commit not in commits:
             commits.append(str(commit))

@@ -469,6 +469,7 @@ def _environment_rows(
         cpu += f" ({environment['cpu_count']} logical CPUs)"
     return [
         _ids(sessions, LIST_LIMIT),
+        line(str(environment.get("host") or environment.get("hostname") or "unknown")),
         line(str(environment.get("platform") or "unknown")),
         line(str(environment.get("python") or "unknown")),
         line(cpu),
@@ -483,6 +484,7 @@ def _environment_rows(
 
 ENVIRONMENT_SETTINGS = (
     "Sessions",
+    "Host",
     "Platform",
     "Python",
     "CPU",
@@ -504,6 +506,7 @@ def _measurement(environment: dict[str, Any]) -> str:
         f"{workers} xdist worker{'s' if workers != 1 else ''}, "
         f"{'threads capped at ' + str(cap) if cap else 'threads not capped'}, "
         f"timings {'exclusive' if exclusive else 'not exclusive'}"
+        + (" (per host)" if environment.get("lock_scope") == "host" else "")
     )
 
 
