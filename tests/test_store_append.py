@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -189,3 +190,27 @@ def test_eight_recoveries_at_once_over_many_orphans_never_raise(tmp_path):
     assert not any("Traceback" in out for out in outputs)
     assert sorted(ids(store)) == sorted(f"rec-{s * 10 + k}" for s in range(200) for k in range(2))
     assert not list(store.journal_dir.glob("*.jsonl"))
+
+
+def test_records_the_journal_cannot_take_are_spilled_and_recovered(tmp_path, monkeypatch):
+    store = ResultsStore(tmp_path)
+    elsewhere = tmp_path / "elsewhere"  # the temporary folder, on another disk
+    elsewhere.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(elsewhere))
+    own = store.open_journal("s1")
+    own.append(record(1))  # written
+
+    def full(fd, data):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as disk_full:
+        disk_full.setattr(os, "write", full)
+        own.append(record(2))  # the disk is full: kept in memory
+        assert own.unwritten == 1
+        own.close()  # spilled to the temporary folder's file system
+    assert own.spilled is not None
+    assert own.spilled.is_relative_to(elsewhere)
+    assert own.lost == 0
+    assert store.recover() == 2  # the journal and its spill, after the session died
+    assert ids(store) == ["rec-1", "rec-2"]
+    assert not own.spilled.exists()

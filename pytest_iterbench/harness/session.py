@@ -511,13 +511,21 @@ class IterbenchSession:
         """
         assert self.controller is not None
         journal = self.controller.journal
+        kept = [journal.path, *([journal.spilled] if journal.spilled else [])]
+        if journal.lost:
+            self._fail(
+                session,
+                f"{journal.lost} records could be written neither to {journal.path} nor to the "
+                f"temporary folder ({journal.error}); they are lost",
+            )
         try:
             try:
-                self.controller.store.fold([journal.path], fresh=True)
+                self.controller.store.fold(kept, fresh=True)
             finally:
                 journal.release()
         except IterbenchError as exc:
-            self._fail(session, f"{exc} (this session's journal: {journal.path})")
+            where = " and ".join(str(path) for path in kept)
+            self._fail(session, f"{exc} (this session's records: {where})")
             return False
         return True
 

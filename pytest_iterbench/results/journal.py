@@ -10,9 +10,11 @@ each line: a line cut by a kill is dropped; a line that is not a valid record
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,6 +137,9 @@ class Journal:
 
     A record that cannot be written (a full disk) is kept in memory and written
     with the next one, or at :meth:`close`; :attr:`unwritten` counts what is pending.
+    What is still pending at :meth:`close` is spilled to :func:`spill_dir`, on the
+    temporary folder's file system, where :meth:`ResultsStore.recover` finds it;
+    :attr:`spilled` names that file, :attr:`lost` counts records written nowhere.
     """
 
     def __init__(self, path: Path) -> None:
@@ -146,6 +151,8 @@ class Journal:
         self.count = 0
         self._pending = b""
         self.error: OSError | None = None
+        self.spilled: Path | None = None
+        self.lost = 0
 
     @property
     def unwritten(self) -> int:
@@ -172,11 +179,35 @@ class Journal:
         """
         self._flush()
         os.close(self._fd)
+        if self._pending:
+            self._spill()
         if not keep_lock:
             self.release()
 
+    def _spill(self) -> None:
+        """Write what the journal's disk refused to the temporary folder's (another disk, often)."""
+        target = spill_dir(self.path.parent) / self.path.name
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("ab") as handle:
+                handle.write(self._pending)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            self.error = exc
+            self.lost = self.unwritten
+            return
+        self.spilled = target
+        self._pending = b""
+
     def release(self) -> None:
         self.lock.release()
+
+
+def spill_dir(journal_dir: Path) -> Path:
+    """Where a workspace's journals spill records their own disk refused: one folder per workspace."""
+    key = hashlib.sha256(str(journal_dir.resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / "iterbench-spill" / key
 
 
 def lock_path(journal: Path) -> Path:

@@ -37,6 +37,7 @@ from pytest_iterbench.results.journal import (
     read_journal,
     read_journal_lines,
     set_aside,
+    spill_dir,
 )
 from pytest_iterbench.workspace.paths import WorkspacePaths
 
@@ -246,7 +247,10 @@ class ResultsStore:
         Each orphan stays locked while it is folded, so recoveries running at
         once never fold one journal twice; a journal another one removed is skipped.
         """
-        journals = sorted(self.journal_dir.glob("*.jsonl")) if self.journal_dir.is_dir() else []
+        journals = [
+            *(sorted(self.journal_dir.glob("*.jsonl")) if self.journal_dir.is_dir() else []),
+            *self.spilled_journals(),
+        ]
         count = 0
         for start in range(0, len(journals), ORPHAN_BATCH):
             count += self._recover_batch(journals[start : start + ORPHAN_BATCH])
@@ -265,6 +269,11 @@ class ResultsStore:
             self.index().close()
         except IterbenchError as exc:
             self.warnings.append(str(exc))
+
+    def spilled_journals(self) -> list[Path]:
+        """Records that sessions of this workspace spilled outside it when its disk was full."""
+        folder = spill_dir(self.journal_dir)
+        return sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
 
     def _recover_batch(self, journals: Sequence[Path]) -> int:
         with ExitStack() as stack:
