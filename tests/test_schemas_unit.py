@@ -38,7 +38,7 @@ identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
 class_paths = st.lists(identifiers, min_size=2, max_size=4).map(".".join)
 timestamps = st.datetimes().map(lambda moment: moment.isoformat(timespec="seconds") + "Z")
 json_objects = st.dictionaries(st.text(max_size=8), json_values, max_size=4)
-positive = st.floats(min_value=0, exclude_min=True, allow_infinity=False)
+positive = st.floats(min_value=0, max_value=1e6, exclude_min=True)  # the schemas cap both fields
 
 iterations = st.builds(
     Iteration,

@@ -53,15 +53,18 @@ def _dump_as_read(record: Any) -> str:
 
 
 def dump_results(
-    records: Iterable[dict[str, Any]], schema_ref: str | None = RESULTS_SCHEMA_REF
+    records: Iterable[dict[str, Any]],
+    schema_ref: str | None = RESULTS_SCHEMA_REF,
+    *,
+    as_read: bool = False,
 ) -> str:
     """Serialise results with one record per line, so appends show as added lines in a diff.
 
-    A record read from a file that JSON cannot hold strictly (a NaN, a lone
-    surrogate: a hand edit) is kept as it was read, escaped, rather than
-    dropped; readers skip it with a warning naming its line.
+    With ``as_read`` (re-laying a file), a record that JSON cannot hold
+    strictly (a NaN, a lone surrogate: a hand edit) is kept as it was read,
+    escaped, rather than refused; readers skip it with a warning naming its line.
     """
-    lines = [_dump_as_read(record) for record in records]
+    lines = [(_dump_as_read if as_read else dump_record)(record) for record in records]
     head = f'  "$schema": {json.dumps(schema_ref)},\n' if schema_ref else ""
     body = ",\n".join(f"    {line}" for line in lines)
     return "{\n" + head + '  "results": [\n' + body + ("\n" if lines else "") + "  ]\n}\n"

@@ -179,16 +179,20 @@ class ResultsStore:
         if size > RELAYOUT_LIMIT:
             raise self._refusal("is not in the one-record-per-line layout")
         schema_ref, records = self._read_document()
-        self._write_whole(records, schema_ref)
+        self._write_whole(records, schema_ref, as_read=True)
         fresh = os.open(self.path, os.O_RDWR)
         os.dup2(fresh, fd)
         os.close(fresh)
 
     def _write_whole(
-        self, records: list[dict[str, Any]], schema_ref: Any = RESULTS_SCHEMA_REF
+        self,
+        records: list[dict[str, Any]],
+        schema_ref: Any = RESULTS_SCHEMA_REF,
+        *,
+        as_read: bool = False,
     ) -> None:
         try:
-            write_text_atomically(self.path, dump_results(records, schema_ref))
+            write_text_atomically(self.path, dump_results(records, schema_ref, as_read=as_read))
         except OSError as exc:
             raise self._refusal(f"cannot be written ({exc})") from exc
 
