@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from pytest_iterbench.errors import IterbenchError
+from pytest_iterbench.execution.template_process import ChildResult
 from pytest_iterbench.secrets import child_environment
 
 TEMPLATE_SCRIPT = Path(__file__).with_name("template_process.py")
@@ -91,7 +92,7 @@ class RawOutcome:
     """What came back from one child: its result dict, or why there is none."""
 
     status: Status
-    result: dict[str, Any] = field(default_factory=dict)
+    result: ChildResult = field(default_factory=lambda: ChildResult())
     reason: str | None = None
     pid: int | None = None
 
@@ -265,7 +266,7 @@ class ProcessTemplate:
             )
         try:
             with request.result_path.open("rb") as handle:
-                result: dict[str, Any] = pickle.load(handle)
+                result: ChildResult = pickle.load(handle)
         except FileNotFoundError:
             code = exited.get("returncode")
             return RawOutcome(
@@ -280,7 +281,7 @@ class ProcessTemplate:
                 pid=pid,
             )
         if result["status"] != "ok":
-            return RawOutcome("error", result=result, reason=result["reason"], pid=pid)
+            return RawOutcome("error", result=result, reason=result.get("reason"), pid=pid)
         return RawOutcome("ok", result=result, pid=pid)
 
     def close(self) -> None:

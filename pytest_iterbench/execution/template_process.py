@@ -34,7 +34,27 @@ import signal
 import sys
 import time
 import traceback
-from typing import Any
+from typing import Any, Literal, TypedDict
+
+
+class ChildResult(TypedDict, total=False):
+    """What a forked child writes back (pickled): the one shape of an execution's result.
+
+    ``status`` is ``ok`` with ``outputs``, ``timings`` and ``resources`` (and
+    ``timed_rounds`` for a timed run), or ``error`` with ``error_type``,
+    ``reason`` and ``traceback``. The isolation layer and entry-point runners
+    (``RawOutcome.result``) use this type; the executor reads it.
+    """
+
+    status: Literal["ok", "error"]
+    outputs: dict[str, Any]
+    timings: dict[str, float]
+    resources: dict[str, Any]
+    timed_rounds: dict[str, Any]
+    error_type: str
+    reason: str
+    traceback: str
+
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 PR_SET_CHILD_SUBREAPER = 36
@@ -144,7 +164,7 @@ def _load_sibling(name: str) -> Any:
     return module
 
 
-def _time_child(run: Any, parameters: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+def _time_child(run: Any, parameters: dict[str, Any], plan: dict[str, Any]) -> ChildResult:
     timing = _load_sibling("timing")
     rounds = timing.time_rounds(lambda: run(dict(parameters)), timing.TimingPlan.from_json(plan))
     return {
@@ -156,7 +176,7 @@ def _time_child(run: Any, parameters: dict[str, Any], plan: dict[str, Any]) -> d
     }
 
 
-def _run_child(request: dict[str, Any]) -> dict[str, Any]:
+def _run_child(request: dict[str, Any]) -> ChildResult:
     directory = request["directory"]
     entry = os.path.join(directory, request["entry_point"])
     os.chdir(directory)
@@ -207,7 +227,7 @@ def _run_child(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _write_result(path: str, result: dict[str, Any]) -> None:
+def _write_result(path: str, result: ChildResult) -> None:
     partial = path + ".partial"
     try:
         with open(partial, "wb") as handle:
