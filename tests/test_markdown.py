@@ -11,7 +11,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(
     p.relative_to(REPO)
     for p in REPO.rglob("*.md")
-    if not {".venv", ".tox", "reports", ".pytest_cache"} & set(p.relative_to(REPO).parts)
+    if not {".venv", ".tox", "reports", ".pytest_cache", "node_modules"}
+    & set(p.relative_to(REPO).parts)
 )
 
 
