@@ -331,6 +331,8 @@ def _pytest_args(targets: Sequence[ValidationTarget], ini: Path, quiet: bool) ->
     verbosity = ["-p", "no:terminal"] if quiet else ["-q", "--no-header"]
     return [
         "-c", str(ini), "--rootdir", rootdir, "-p", "no:cacheprovider", "-p", "no:iterbench",
+        # the host process's leaks (a test suite's, a caller's) are not this session's to report
+        "-p", "no:unraisableexception", "-p", "no:threadexception",
         "--assert=plain", *verbosity, *paths,
     ]  # fmt: skip
 
