@@ -139,7 +139,7 @@ def test_a_corrupt_results_file_fails_the_session_with_a_warning_and_keeps_the_r
     )
     assert result.ret == pytest.ExitCode.TESTS_FAILED, "not an INTERNALERROR"
     result.stdout.fnmatch_lines(
-        ["*IterbenchWarning: *results.json: line 1*invalid JSON*this session's journal: *.jsonl*"]
+        ["*IterbenchWarning: *results.json: line 1*invalid JSON*this session's records: *.jsonl*"]
     )
     assert "INTERNALERROR" not in result.stdout.str()
     assert (workspace.root / "results.json").read_text() == '{"results": [', "left untouched"
