@@ -13,6 +13,14 @@ from typing import Any
 import matplotlib.figure  # noqa: F401
 import pytest
 import sklearn.metrics  # noqa: F401
+import zmq
+
+# In-process nbmake and nbclient sessions (pytester runs them inside this worker) open
+# their kernel clients on zmq's global context and do not all close them; over a whole
+# worker's share of the suite that outgrows libzmq's default of 1,023 sockets per context
+# ("Too many open files"). The harness's own KernelPool uses, and destroys, a context of
+# its own; this raises the ceiling for the libraries' global one.
+zmq.Context.instance().max_sockets = 16384
 
 TRIVIAL_MAIN = """
 def run(parameters):
