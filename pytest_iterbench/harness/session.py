@@ -43,6 +43,7 @@ from pytest_iterbench.execution.logs import clip_text, prune_sessions
 from pytest_iterbench.execution.preload import resolve_preload
 from pytest_iterbench.execution.threads import ThreadCaps
 from pytest_iterbench.execution.timing_stats import STAT_FIELDS
+from pytest_iterbench.harness.live import SessionEvents
 from pytest_iterbench.harness.remote import (
     LOCK_SCOPE,
     WorkerWatch,
@@ -89,6 +90,7 @@ class ControllerState:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     workers: WorkerWatch = field(default_factory=WorkerWatch)
+    events: SessionEvents | None = None
 
 
 class IterbenchSession:
@@ -389,9 +391,21 @@ class IterbenchSession:
 
     # -- a worker that dies (xdist) ----------------------------------------------------
 
+    def _controller_workers(self) -> int:
+        """How many processes run items: xdist's workers, or 1."""
+        numprocesses = self.config.getoption("numprocesses", None)
+        if self.config.getoption("dist", "no") == "no" or not numprocesses:
+            return 1
+        return int(numprocesses)
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """On a worker: leave each item's target where the controller finds it if the worker dies."""
+        """On a worker: leave each item's target where the controller finds it if the worker dies.
+
+        In a serial session's controller: announce the collected items to live views.
+        """
         if self.worker_id is None:
+            if self.controller is not None and self.controller.events is not None:
+                self.controller.events.items([item.nodeid for item in session.items])
             return
         targets = {
             item.nodeid: [t.iteration_id, t.metric_id, t.repeat, t.seed]
@@ -425,7 +439,15 @@ class IterbenchSession:
     def start_controller(self) -> None:
         store = ResultsStore(self.workspace.root)
         journal = store.open_journal(self.settings.session_id)
-        self.controller = ControllerState(store=store, journal=journal)
+        events = SessionEvents(
+            self.paths.events_dir,
+            self.settings.session_id,
+            self.run.id,
+            self.scrubber,
+            record_property=RECORD_PROPERTY,
+        )
+        self.controller = ControllerState(store=store, journal=journal, events=events)
+        events.start(self._controller_workers(), self.config.invocation_params.args)
         try:
             self.controller.recovered = store.recover()
         except IterbenchError as exc:
@@ -442,6 +464,8 @@ class IterbenchSession:
     def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
         if self.controller is not None:
             self.controller.workers.collected.update(dict.fromkeys(ids))
+            if self.controller.events is not None:
+                self.controller.events.items(ids)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
@@ -449,10 +473,16 @@ class IterbenchSession:
         if self.controller is not None and refusal is not None:
             self.controller.workers.refuse(self.config, refusal)
 
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        if self.controller is not None and self.controller.events is not None:
+            self.controller.events.item_start(nodeid)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.controller is None:
             return
         self.controller.workers.reported.add(report.nodeid)
+        if self.controller.events is not None:
+            self.controller.events.report(report)
         for name, value in report.user_properties:
             if name == RECORD_PROPERTY:
                 record = json.loads(str(value))
@@ -483,6 +513,10 @@ class IterbenchSession:
                 self._fail(session, str(exc))
         for warning in dict.fromkeys(self.controller.store.warnings):
             self._warn(warning)
+        if self.controller.events is not None:
+            self.controller.events.finish(
+                session.exitstatus, self.controller.report_paths, self.controller.appended
+            )
         _clean_scratch(self.scratch)
 
     def _check_workers(self, session: pytest.Session) -> None:
