@@ -6,9 +6,10 @@ Run from the repository root (minutes; ``--trials`` scales it)::
 
 Every case states its promise and counts, over its trials: the records expected
 (every record a session finished: in ``results.json`` or in a journal when it
-died), found afterwards in ``results.json``, lost, duplicated; reads of
-``results.json`` by a poller during the sessions that were not valid JSON;
-tracebacks (``Traceback`` or ``INTERNALERROR`` in any output); hangs (a session
+died, or spilled by a full disk), found afterwards in ``results.json``, lost,
+duplicated; invalid reads of ``results.json`` by a poller during the sessions
+(through ``ResultsStore.read``, without the lock: a read that raises or is not
+a prefix of the next); tracebacks (``Traceback`` or ``INTERNALERROR`` in any output); hangs (a session
 past its limit); files changed by input that was refused; and processes left
 behind (any process still carrying the campaign's marker in its environment).
 It prints the table in Markdown and exits 1 when any promise broke.

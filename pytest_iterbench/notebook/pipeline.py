@@ -298,7 +298,7 @@ class Pipeline:
 
     def _elapsed(self) -> str:
         text = f"{time.perf_counter() - self._started:.1f} s"
-        cost = getattr(self.solver, "cost", None)
+        cost = getattr(self._solver, "cost", None)
         return f"{text}, ${cost.cost_text()} so far" if isinstance(cost, CostTotals) else text
 
     @property
@@ -624,7 +624,8 @@ class Pipeline:
 
     def attempts(self) -> int:
         """Validations one notebook may get: the reviewer loop's attempts, else one."""
-        return self.solver.max_attempts if isinstance(self.solver, RevisingSolver) else 1
+        solver = self._solver  # none made yet: a notebook without exercises needs none
+        return solver.max_attempts if isinstance(solver, RevisingSolver) else 1
 
     def say_attempt(self, number: int, what: str) -> None:
         self.say(f"  attempt   {number}/{self.attempts()} {what} ({self._elapsed()})")
@@ -632,10 +633,11 @@ class Pipeline:
     def _validate(self, notebook: _Notebook) -> str:
         self.say_attempt(1, f"validating {notebook.progress.name} through nbmake")
         report = self._validate_built(notebook)
-        if report.passed or not isinstance(self.solver, RevisingSolver):
+        solver = self._solver
+        if report.passed or not isinstance(solver, RevisingSolver):
             self.say_attempt(1, report.verdicts[0].message())
         else:
-            report = ReviewRound(self, notebook, self.solver).run(report)
+            report = ReviewRound(self, notebook, solver).run(report)
         report.raise_for_failures()
         verdict = report.verdicts[0]
         assert verdict.executed is not None
