@@ -11,6 +11,7 @@ import base64
 import contextlib
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -198,3 +199,48 @@ def test_an_answer_that_does_not_parse_is_sent_back_before_anything_is_written(t
     assert answer.regions == (RIGHT,)
     repair = json.dumps(api.requests[1]["messages"][-1])
     assert "not valid Python" in repair
+
+
+def test_alternatives_from_the_model_are_benchmarked_through_the_harness(tmp_path, monkeypatch):
+    nb = assignment()
+    nb.cells = nb.cells[:4]  # the code exercise only
+    (tmp_path / "input").mkdir()
+    nbformat.write(nb, str(tmp_path / "input" / "hw.ipynb"))
+    three = {
+        "solutions": [
+            {"name": "loop", "regions": [WRONG]},
+            {"name": "comprehension", "regions": [RIGHT]},
+            {"name": "again", "regions": [RIGHT]},  # the same code: one alternative
+        ]
+    }
+    api = FakeMessagesApi([tool_answer("submit_solution", three, usage(1))])
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli.main(
+            ["notebook", "run", str(tmp_path / "input"), "--solver", "claude-api",
+             "--alternatives", "3", "--metric", "checks_passed", "--cell-timeout", "60"],
+            http_client=api.http_client(),
+        )  # fmt: skip
+    printed = out.getvalue()
+    assert code == 0, printed
+    [request] = api.requests  # one call, asking for three different solutions
+    schema = request["tools"][0]["input_schema"]["properties"]["solutions"]
+    assert schema["maxItems"] == 3
+    assert "Give up to 3 genuinely different solutions" in json.dumps(request)
+    bench = next((tmp_path / ".iterbench" / "notebooks").iterdir()) / "bench"
+    records = json.loads((bench / "results.json").read_text())["results"]
+    values = {r["iteration_id"]: r["value"] for r in records if r["metric_id"] == "checks_passed"}
+    assert values == {"squares.loop": 0.0, "squares.comprehension": 1.0}
+    completed = nbformat.read(str(tmp_path / "output" / "hw_completed.ipynb"), as_version=4)
+    assert RIGHT in completed.cells[2].source
+    assert "squares.comprehension" in (tmp_path / "output" / "hw_comparison_report.md").read_text()
+    so_far = r"\(\d+\.\d s, \$\d+\.\d{4} so far\)"
+    for line in (
+        rf"    exercise  1/1 squares: 2 solution\(s\) \(loop, comprehension\) {so_far}",
+        rf"    benchmark 2 alternative\(s\) of 1 exercise\(s\) through the harness by checks_passed {so_far}",
+        rf"    kept      squares: comprehension \(loop: checks_passed 0; comprehension: checks_passed 1\) {so_far}",
+        rf"  attempt   1/3 validating hw.ipynb through nbmake {so_far}",
+        rf"  attempt   1/3 passed {so_far}",
+    ):
+        assert re.search(f"^{line}$", printed, re.MULTILINE), (line, printed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 
 import nbformat
@@ -129,6 +130,17 @@ def test_alternatives_are_benchmarked_by_the_harness_and_the_best_is_kept(tmp_pa
     )
     assert summary.exit_code == 0, printed
     assert "kept add: plus" in printed
+    elapsed = r"\(\d+\.\d s\)"  # the files solver costs nothing: no "so far"
+    for line in (  # each notebook, each exercise, each attempt, as it happens
+        r"\[1/1\] hw1.ipynb \(sha256 [0-9a-f]{8}\)",
+        rf"    exercise  1/2 add: 2 solution\(s\) \(minus, plus\) {elapsed}",
+        rf"    exercise  2/2 question-8: 1 solution\(s\) \(default\) {elapsed}",
+        rf"    benchmark 2 alternative\(s\) of 1 exercise\(s\) through the harness by checks_passed {elapsed}",
+        rf"    kept      add: plus \(minus: checks_passed 0; plus: checks_passed 1\) {elapsed}",
+        rf"  attempt   1/1 validating hw1.ipynb through nbmake {elapsed}",
+        rf"  attempt   1/1 passed {elapsed}",
+    ):
+        assert re.search(f"^{line}$", printed, re.MULTILINE), (line, printed)
     bench = next((tmp_path / ".iterbench" / "notebooks").iterdir()) / "bench"
     records = json.loads((bench / "results.json").read_text())["results"]
     values = {r["iteration_id"]: r["value"] for r in records if r["metric_id"] == "checks_passed"}

@@ -25,8 +25,10 @@ VERDICT_LINE = re.compile(r"^([\w-]+)\.ipynb: (.*)$", re.M)
 PY = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
-def _write(path, cells, kernelspec=None):
-    nb = new_notebook(cells=cells, metadata={"kernelspec": kernelspec or dict(PY)})
+def _write(path, cells, kernelspec=None, metadata=None):
+    nb = new_notebook(
+        cells=cells, metadata={"kernelspec": kernelspec or dict(PY), **(metadata or {})}
+    )
     nbformat.write(nb, str(path))
     return path
 
@@ -79,6 +81,44 @@ CASES = {
         True,
         "passed",
     ),
+    # nbmake's expected errors: a tagged cell, or a notebook that allows errors
+    "tagged-check-raises": (
+        [new_code_cell("x = 3"), _raising_cell("assert x == 4, 'raises on purpose'")],
+        True,
+        "passed; expected errors in cell 1 (tagged raises-exception)",
+    ),
+    "unexpected-error-after-a-tagged-one": (
+        [_raising_cell("raise KeyError('expected')"), new_code_cell("1 / 0")],
+        False,
+        "outside any exercise: cell failed in cell 1: ZeroDivisionError",
+    ),
+    "allow-errors-demo": (
+        [new_code_cell("raise ValueError('shown on purpose')"), new_code_cell("assert 1 + 1 == 2")],
+        True,
+        "passed; expected errors in cell 0 (execution.allow_errors)",
+    ),
+    "allow-errors-check-fails": (
+        [new_code_cell("x = 2"), new_code_cell("assert x == 1, 'wrong answer'")],
+        True,  # nbmake passes it: our one stricter verdict
+        "outside any exercise: check failed in cell 1: AssertionError: wrong answer",
+    ),
+    "timeout-metadata": (
+        [new_code_cell("import time\ntime.sleep(30)"), new_code_cell("assert True")],
+        False,
+        "outside any exercise: cell failed in cell 0: did not finish in time",
+    ),
+    "no-timeout-metadata": (
+        [new_code_cell("import time\ntime.sleep(1.5)"), new_code_cell("assert True")],
+        True,
+        "passed",
+    ),
+}
+#: Notebook metadata of the cases that have some (nbmake's keys).
+METADATA = {
+    "allow-errors-demo": {"execution": {"allow_errors": True}},
+    "allow-errors-check-fails": {"execution": {"allow_errors": True}},
+    "timeout-metadata": {"execution": {"timeout": 2}},
+    "no-timeout-metadata": {"execution": {"timeout": -1}},  # nbclient: no timeout
 }
 
 
@@ -104,7 +144,10 @@ def nbmake_verdicts(paths, env=None):
 def both(tmp_path_factory):
     folder = tmp_path_factory.mktemp("verdicts")
     (folder / "bad_script.py").write_text("x = 1\nraise ValueError('boom in the script')\n")
-    paths = [_write(folder / f"{name}.ipynb", cells) for name, (cells, _, _) in CASES.items()]
+    paths = [
+        _write(folder / f"{name}.ipynb", cells, metadata=METADATA.get(name))
+        for name, (cells, _, _) in CASES.items()
+    ]
     ours = subprocess.run(
         [sys.executable, "-m", "pytest_iterbench.notebook", "validate", *map(str, paths)],
         capture_output=True, text=True, timeout=300, check=False, cwd=folder,
@@ -122,6 +165,15 @@ def test_our_verdict_agrees_with_nbmake_and_says_what_it_checked(both, name):
     assert ours[name].startswith(verdict), ours[name]
     if not nbmake_passes:
         assert not ours[name].startswith(("passed", "ran")), "a false pass"
+
+
+def test_a_check_that_raises_where_errors_are_allowed_says_why_it_still_fails(both):
+    ours, nbmake, _ = both
+    assert nbmake["allow-errors-check-fails"] is True
+    assert ours["allow-errors-check-fails"].endswith(
+        "; the notebook allows errors (metadata.execution.allow_errors), but a check that raises "
+        "says the answer is wrong (nbmake passes it; tag the cell raises-exception if it must raise)"
+    )
 
 
 def test_exit_status_fails_where_a_check_failed(both):

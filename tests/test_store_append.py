@@ -214,3 +214,29 @@ def test_records_the_journal_cannot_take_are_spilled_and_recovered(tmp_path, mon
     assert store.recover() == 2  # the journal and its spill, after the session died
     assert ids(store) == ["rec-1", "rec-2"]
     assert not own.spilled.exists()
+
+
+def test_a_line_the_full_disk_took_half_of_is_cut_back_and_spilled_whole(tmp_path, monkeypatch):
+    store = ResultsStore(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(elsewhere))
+    own = store.open_journal("s1")
+    own.append(record(1))
+    real_write = os.write
+
+    def fills_up(fd, data):  # the disk takes 100 bytes, then is full
+        if len(data) > 100:
+            return real_write(fd, data[:100])
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as disk_full:
+        disk_full.setattr(os, "write", fills_up)
+        own.append(record(2))
+        assert own.unwritten == 1
+        own.close()
+    assert own.path.read_bytes().count(b"\n") == 1  # no piece of record 2 left in the journal
+    assert own.lost == 0
+    assert store.recover() == 2
+    assert ids(store) == ["rec-1", "rec-2"]
+    assert store.warnings == []

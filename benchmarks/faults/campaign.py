@@ -6,9 +6,10 @@ Run from the repository root (minutes; ``--trials`` scales it)::
 
 Every case states its promise and counts, over its trials: the records expected
 (every record a session finished: in ``results.json`` or in a journal when it
-died), found afterwards in ``results.json``, lost, duplicated; reads of
-``results.json`` by a poller during the sessions that were not valid JSON;
-tracebacks (``Traceback`` or ``INTERNALERROR`` in any output); hangs (a session
+died, or spilled by a full disk), found afterwards in ``results.json``, lost,
+duplicated; invalid reads of ``results.json`` by a poller during the sessions
+(through ``ResultsStore.read``, without the lock: a read that raises or is not
+a prefix of the next); tracebacks (``Traceback`` or ``INTERNALERROR`` in any output); hangs (a session
 past its limit); files changed by input that was refused; and processes left
 behind (any process still carrying the campaign's marker in its environment).
 It prints the table in Markdown and exits 1 when any promise broke.
@@ -42,6 +43,7 @@ from hostile_workspaces import WORKSPACES, snapshot, write_workspace  # noqa: E4
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
 from pytest_iterbench.errors import WorkspaceError  # noqa: E402
+from pytest_iterbench.results.store import ResultsStore  # noqa: E402
 from pytest_iterbench.workspace.loader import Workspace  # noqa: E402
 
 MARKER = f"ITERBENCH_CAMPAIGN_{uuid.uuid4().hex[:8]}"
@@ -230,15 +232,14 @@ def reap_left_behind(row: Row) -> None:
 
 
 def result_ids(root: Path) -> list[str]:
-    path = root / "results.json"
-    if not path.exists():
-        return []
-    return [r.get("record_id") for r in json.loads(path.read_text())["results"]]
+    return [r.get("record_id") for r in ResultsStore(root).read()]
 
 
 def journal_ids(root: Path) -> set[str]:
+    """The record ids of the journals: the workspace's own and what they spilled when its disk was full."""
     ids = set()
-    for journal in (root / ".iterbench" / "journal").glob("*.jsonl"):
+    journals = [*(root / ".iterbench" / "journal").glob("*.jsonl")]
+    for journal in [*journals, *ResultsStore(root).spilled_journals()]:
         for line in journal.read_bytes().split(b"\n")[:-1]:
             try:
                 record = json.loads(line)
@@ -259,23 +260,40 @@ def tally(row: Row, root: Path, expected: set[str]) -> None:
 
 @contextmanager
 def poller(root: Path, row: Row) -> Iterator[None]:
-    """Read results.json in a loop: each read must parse, or find the file absent."""
+    """Read results.json in a loop, as a reader without the lock: each read must be a valid document.
+
+    The reads go through :meth:`ResultsStore.read`, the documented read path
+    (docs/reliability.md, "Reading results.json"); an invalid read is one that
+    raises or returns records that are not a prefix of a later read's. Bare
+    ``json.loads`` reads of the same file, which may see an append half done,
+    are counted apart in the notes, not as broken promises.
+    """
     stop = threading.Event()
+    store = ResultsStore(root)
 
     def poll() -> None:
-        path = root / "results.json"
+        previous: list[Any] = []
+        torn = bare = 0
         while not stop.is_set():
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
+            if not store.path.exists():
                 continue
             row.reads += 1
             try:
-                json.loads(data)
-            except ValueError as exc:
+                ids = [r.get("record_id") for r in store.read()]
+            except Exception as exc:  # counting what escapes is the point
                 row.invalid_reads += 1
-                row.notes.append(f"invalid read ({len(data)} bytes, {exc}): ...{data[-300:]!r}")
+                row.notes.append(f"invalid read: {type(exc).__name__}: {str(exc)[-300:]}")
+                continue
+            if ids[: len(previous)] != previous:
+                row.invalid_reads += 1
+                row.notes.append(
+                    f"read {len(ids)} records, not after the {len(previous)} read before"
+                )
+            previous = ids
+            bare, torn = bare + 1, torn + _bare_read_torn(store.path)
             time.sleep(0.002)
+        if torn:
+            row.notes.append(f"bare json.loads reads (not the read path): {torn} of {bare} torn")
 
     thread = threading.Thread(target=poll, daemon=True)
     thread.start()
@@ -284,6 +302,17 @@ def poller(root: Path, row: Row) -> Iterator[None]:
     finally:
         stop.set()
         thread.join()
+
+
+def _bare_read_torn(path: Path) -> int:
+    """1 when a bare ``json.loads`` of the file fails (an append seen half done), else 0."""
+    try:
+        json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return 0
+    except ValueError:
+        return 1
+    return 0
 
 
 # -- the cases -----------------------------------------------------------------------------

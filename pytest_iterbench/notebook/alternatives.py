@@ -102,6 +102,21 @@ class Choice:
         }
 
 
+def choice_text(choice: Choice) -> str:
+    """One line: the alternative kept, then each alternative's figures (a progress line)."""
+    figures = "; ".join(
+        f"{name}: "
+        + ", ".join(
+            f"{metric} {figure['value']:.4g}"
+            if figure.get("status") == "passed" and isinstance(figure.get("value"), int | float)
+            else f"{metric} {figure.get('status')}"
+            for metric, figure in by_metric.items()
+        )
+        for name, by_metric in choice.figures.items()
+    )
+    return f"{choice.alternative} ({figures})"
+
+
 @dataclass(frozen=True)
 class BenchmarkOutcome:
     choices: dict[str, Choice]

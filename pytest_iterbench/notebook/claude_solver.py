@@ -133,9 +133,12 @@ class ClaudeApiSolver:
             raise SolverError(
                 str(exc), notebook=context.notebook, exercise_id=exercise.id
             ) from None
+        distinct: dict[tuple[str, ...], str] = {}  # the same code twice is one alternative
+        for answer in answers:
+            distinct.setdefault(answer.regions, answer.name)
         return [
-            Solution(exercise.id, a.regions, a.name if len(answers) > 1 else "default", self.name)
-            for a in answers
+            Solution(exercise.id, regions, name if len(distinct) > 1 else "default", self.name)
+            for regions, name in distinct.items()
         ]
 
     def solve(self, exercise: Exercise, context: SolveContext) -> list[Solution]:

@@ -36,7 +36,7 @@ from pytest_iterbench.llm.costs import CostTotals
 from pytest_iterbench.llm.errors import ReviewLoopExhausted
 from pytest_iterbench.llm.review_types import Attempt, Failure, Review
 from pytest_iterbench.llm.reviewer import review_loop
-from pytest_iterbench.notebook.alternatives import benchmark_alternatives
+from pytest_iterbench.notebook.alternatives import benchmark_alternatives, choice_text
 from pytest_iterbench.notebook.archive import archive_input
 from pytest_iterbench.notebook.build import build_notebook
 from pytest_iterbench.notebook.claude_solver import failure_of, make_claude_solver
@@ -222,6 +222,7 @@ class ReviewRound:
         assert verdict.exercise_id is not None
         exercise = self.exercises[verdict.exercise_id]
         context = SolveContext(self.notebook.source)
+        self.pipeline.say_attempt(number, f"asking {self.solver.name} to revise {exercise.id}")
         revised = self.solver.revise(exercise, context, self.failure(verdict), review, number)
         _keep_solution(self.notebook.work, revised)
         self.pipeline._build(self.notebook)
@@ -242,11 +243,7 @@ class ReviewRound:
         return self.solver.review(failure, exercise_id, number)
 
     def _show(self, attempt: Attempt[ValidationReport]) -> None:
-        verdict = attempt.solution.verdicts[0]
-        total = self.solver.max_attempts
-        self.pipeline.say(
-            f"  attempt   {attempt.number}/{total} {verdict.message()} ({self.pipeline._elapsed()})"
-        )
+        self.pipeline.say_attempt(attempt.number, attempt.solution.verdicts[0].message())
 
     def run(self, report: ValidationReport) -> ValidationReport:
         """The first passing report, or the last failing one after every attempt."""
@@ -301,7 +298,7 @@ class Pipeline:
 
     def _elapsed(self) -> str:
         text = f"{time.perf_counter() - self._started:.1f} s"
-        cost = getattr(self.solver, "cost", None)
+        cost = getattr(self._solver, "cost", None)
         return f"{text}, ${cost.cost_text()} so far" if isinstance(cost, CostTotals) else text
 
     @property
@@ -448,6 +445,22 @@ class Pipeline:
             f"{tokens[0]:,} input and {tokens[1]:,} output token(s)"
         )
 
+    def _say_solutions(
+        self, number: int, total: int, exercise_id: str, found: list[Solution]
+    ) -> None:
+        names = ", ".join(s.alternative for s in found)
+        self.say(
+            f"    exercise  {number}/{total} {exercise_id}: {len(found)} solution(s) "
+            f"({names}) ({self._elapsed()})"
+        )
+
+    def _say_benchmark(self, options: dict[str, list[Solution]]) -> None:
+        several = {k: len(v) for k, v in options.items() if len(v) > 1}
+        self.say(
+            f"    benchmark {sum(several.values())} alternative(s) of {len(several)} exercise(s) "
+            f"through the harness by {', '.join(self.options.metrics)} ({self._elapsed()})"
+        )
+
     def _run_step(self, step: Step, notebook: _Notebook, summary: PipelineSummary) -> bool:
         progress = notebook.progress
         progress.forget_from(step)
@@ -528,7 +541,7 @@ class Pipeline:
             return "nothing to solve"
         options: dict[str, list[Solution]] = {}
         missing: list[SolutionMissing] = []
-        for exercise in exercises:
+        for number, exercise in enumerate(exercises, start=1):
             images = notebook.work / "images" / exercise.id
             context = SolveContext(
                 notebook.source, images if images.is_dir() else None, self.options.alternatives
@@ -537,16 +550,16 @@ class Pipeline:
                 options[exercise.id] = self.solver.solve(exercise, context)
             except SolutionMissing as exc:
                 missing.append(exc)
+                self.say(f"    exercise  {number}/{len(exercises)} {exercise.id}: no solution")
                 continue
-            if isinstance(self.solver, RevisingSolver):
-                found = len(options[exercise.id])
-                self.say(f"    {exercise.id}: {found} solution(s) ({self._elapsed()})")
+            self._say_solutions(number, len(exercises), exercise.id, options[exercise.id])
         if missing:
             raise _all_missing(missing, notebook.source)
         chosen = {exercise_id: found[0] for exercise_id, found in options.items()}
         benchmark: dict[str, Any] = {}
         text = f"{self.solver.name} solver: {len(chosen)} solution(s)"
         if self.options.alternatives > 1 and any(len(found) > 1 for found in options.values()):
+            self._say_benchmark(options)
             outcome = benchmark_alternatives(
                 notebook.work / BENCH_DIR,
                 notebook.read("assignment.ipynb"),
@@ -559,6 +572,10 @@ class Pipeline:
                 chosen[exercise_id] = next(
                     s for s in options[exercise_id] if s.alternative == choice.alternative
                 )
+                if choice.figures:
+                    self.say(
+                        f"    kept      {exercise_id}: {choice_text(choice)} ({self._elapsed()})"
+                    )
             benchmark = {
                 "choices": {k: c.to_json() for k, c in outcome.choices.items()},
                 "report": str(outcome.report) if outcome.report else None,
@@ -605,10 +622,22 @@ class Pipeline:
             quiet=True,
         )
 
+    def attempts(self) -> int:
+        """Validations one notebook may get: the reviewer loop's attempts, else one."""
+        solver = self._solver  # none made yet: a notebook without exercises needs none
+        return solver.max_attempts if isinstance(solver, RevisingSolver) else 1
+
+    def say_attempt(self, number: int, what: str) -> None:
+        self.say(f"  attempt   {number}/{self.attempts()} {what} ({self._elapsed()})")
+
     def _validate(self, notebook: _Notebook) -> str:
+        self.say_attempt(1, f"validating {notebook.progress.name} through nbmake")
         report = self._validate_built(notebook)
-        if not report.passed and isinstance(self.solver, RevisingSolver):
-            report = ReviewRound(self, notebook, self.solver).run(report)
+        solver = self._solver
+        if report.passed or not isinstance(solver, RevisingSolver):
+            self.say_attempt(1, report.verdicts[0].message())
+        else:
+            report = ReviewRound(self, notebook, solver).run(report)
         report.raise_for_failures()
         verdict = report.verdicts[0]
         assert verdict.executed is not None

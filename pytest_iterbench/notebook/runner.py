@@ -130,17 +130,26 @@ def _failure(
     return CellFailure(index, kind, ename, evalue, strip_ansi(tb), source)
 
 
-def first_error_output(nb: NotebookNode) -> CellFailure | None:
-    """The first cell with an error output (for runs that allow errors)."""
+def error_outputs(nb: NotebookNode) -> list[CellFailure]:
+    """Each cell's first error output, in order: the errors a run let pass (allowed or tagged)."""
+    found = []
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 kind: FailureKind = "input" if output.get("ename") in _STDIN_ERRORS else "error"
                 tb = "\n".join(output.get("traceback", []))
-                return _failure(
-                    nb, index, kind, output.get("ename", ""), output.get("evalue", ""), tb
+                found.append(
+                    _failure(nb, index, kind, output.get("ename", ""), output.get("evalue", ""), tb)
                 )
-    return None
+                break
+    return found
+
+
+def cell_timeout_seconds(value: float | None) -> int | None:
+    """nbclient's per-cell timeout: none for None, zero or a negative value (as nbclient reads them)."""
+    if value is None or value <= 0:
+        return None
+    return int(max(1, round(value)))
 
 
 async def _enter_folder(kernel: WarmKernel, cwd: Path) -> None:
@@ -158,7 +167,7 @@ def _client(
         nb,
         km=kernel.manager,
         kernel_name=kernel.kernel_name,
-        timeout=None if cell_timeout is None else int(max(1, round(cell_timeout))),
+        timeout=cell_timeout_seconds(cell_timeout),
         allow_errors=allow_errors,
         record_timing=False,
         shutdown_kernel="immediate",
@@ -180,6 +189,9 @@ async def execute_notebook(
     """Run every cell of ``nb`` (in place) on a fresh kernel from ``pool``; call on its loop.
 
     ``kernel_name`` (a notebook's kernelspec) defaults to the pool's kernel.
+    With ``allow_errors`` (or in a cell tagged ``raises-exception``) an error
+    does not stop the run and is no failure here: :func:`error_outputs` lists
+    them, and the caller judges which were expected.
     """
     started = time.perf_counter()
     waiting = find_interactive_wait(nb)
@@ -195,8 +207,6 @@ async def execute_notebook(
         client.on_cell_start = tracker.on_cell_start
         client.on_cell_executed = tracker.on_cell_executed
         failure = await _run(client, nb, tracker, total_timeout)
-        if failure is None and allow_errors:
-            failure = first_error_output(nb)
     finally:
         pool.release(kernel)
     return NotebookRun(nb, failure, time.perf_counter() - started, waited)

@@ -12,8 +12,14 @@ things differ from plain nbmake, both for speed and for the user:
   cell calling ``input()``, waiting on a widget or running past the cell
   timeout fails fast with a message saying so.
 
-nbmake's notebook metadata is honoured: ``metadata.execution.timeout`` (the
-cell timeout) and ``metadata.execution.allow_errors``.
+nbmake's expected errors are honoured the way nbmake reads them: a cell
+tagged ``raises-exception`` may raise; ``metadata.execution.allow_errors``
+lets every cell raise; ``metadata.execution.timeout`` replaces the cell
+timeout (none when null, zero or negative, as nbclient reads it). An
+expected error is no failure; the verdict names it. One difference, so that
+a verdict never says ``passed`` over a wrong answer: a check cell (asserts, a
+test call, a grading cell) that raises, untagged, fails its exercise even
+when the notebook allows errors, where nbmake passes the notebook.
 
 >>> report = validate_notebooks([ValidationTarget(Path("hw1.ipynb"))])  # doctest: +SKIP
 >>> report.passed, report.verdicts[0].message()  # doctest: +SKIP
@@ -47,7 +53,7 @@ from pytest_iterbench.notebook.expected import ExpectedOutcome, expected_output_
 from pytest_iterbench.notebook.kernels import KernelPool, check_kernels, notebook_kernel
 from pytest_iterbench.notebook.nbio import read_notebook
 from pytest_iterbench.notebook.parse import check_role
-from pytest_iterbench.notebook.runner import CellFailure, execute_notebook
+from pytest_iterbench.notebook.runner import CellFailure, error_outputs, execute_notebook
 
 _ROLE_WORDS = {
     "check": "check failed",
@@ -93,6 +99,8 @@ class NotebookVerdict:
     executed: NotebookNode | None = None
     unchecked: tuple[str, ...] = ()  # exercises with no check and no expected output
     checked_anything: bool = True
+    expected_errors: tuple[tuple[int, str], ...] = ()  # (cell, why it may raise)
+    note: str = ""  # said after the failure
 
     @property
     def passed(self) -> bool:
@@ -111,13 +119,7 @@ class NotebookVerdict:
     def message(self) -> str:
         """One line naming the exercise, the failing check and what happened."""
         if self.failure is None:
-            if self.status == "passed":
-                return "passed"
-            if self.unchecked:
-                return "ran, unchecked: no check and no expected output for " + ", ".join(
-                    self.unchecked
-                )
-            return "ran, unchecked: the notebook holds no check and no expected output"
+            return self._success() + self._expected_text()
         failure = self.failure
         if failure.kind == "expected-output":
             who = f"exercise {self.exercise_id!r}" if self.exercise_id else "outside any exercise"
@@ -126,7 +128,23 @@ class NotebookVerdict:
         what = _ROLE_WORDS.get(self.role, "cell failed")
         line = failure.failing_line()
         where = f"{who}: {what} in cell {failure.cell_index}: {failure.summary()}"
-        return f"{where}; failing line: {line}" if line else where
+        where = f"{where}; failing line: {line}" if line else where
+        return f"{where}; {self.note}" if self.note else where
+
+    def _success(self) -> str:
+        if self.status == "passed":
+            return "passed"
+        if self.unchecked:
+            return "ran, unchecked: no check and no expected output for " + ", ".join(
+                self.unchecked
+            )
+        return "ran, unchecked: the notebook holds no check and no expected output"
+
+    def _expected_text(self) -> str:
+        if not self.expected_errors:
+            return ""
+        cells = ", ".join(f"cell {index} ({why})" for index, why in self.expected_errors)
+        return f"; expected errors in {cells}"
 
     def to_error(self) -> CellExecutionFailed:
         assert self.failure is not None
@@ -263,19 +281,44 @@ class NotebookValidation:
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.outputs = []
-        execution = nb.metadata.get("execution", {})
-        timeout = execution.get("timeout", self.cell_timeout)
+        exercises = target.exercises or exercise_map_from_metadata(nb)
+        try:
+            timeout, allow_errors = execution_metadata(nb, self.cell_timeout)
+        except ValueError as exc:
+            failure = CellFailure(0, "error", "InvalidMetadata", str(exc), "", "")
+            return NotebookVerdict(target, failure, None, "", 0.0, nb)
         async with semaphore:
             run = await execute_notebook(
                 nb,
                 self.pool,
                 cwd=target.folder,
                 cell_timeout=timeout,
-                allow_errors=bool(execution.get("allow_errors", False)),
+                allow_errors=allow_errors,
                 kernel_name=notebook_kernel(nb.metadata, self.kernel_name),
             )
-        exercises = target.exercises or exercise_map_from_metadata(nb)
         return judge(target, run.nb, run.failure, exercises, run.seconds)
+
+
+def execution_metadata(nb: NotebookNode, cell_timeout: float | None) -> tuple[float | None, bool]:
+    """The cell timeout and whether errors are allowed, from ``metadata.execution`` as nbmake reads it.
+
+    ``timeout`` replaces ``cell_timeout`` when present (null: no timeout);
+    ``allow_errors`` must be a boolean. ValueError names the key and what it holds.
+    """
+    execution = nb.metadata.get("execution", {})
+    if not isinstance(execution, dict):
+        raise ValueError(f"metadata.execution: expected an object, found {execution!r}")
+    timeout = execution.get("timeout", cell_timeout)
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)):
+        raise ValueError(
+            f"metadata.execution.timeout: expected a number of seconds, found {timeout!r}"
+        )
+    allow_errors = execution.get("allow_errors", False)
+    if not isinstance(allow_errors, bool):
+        raise ValueError(
+            f"metadata.execution.allow_errors: expected true or false, found {allow_errors!r}"
+        )
+    return timeout, allow_errors
 
 
 def _expected_failure(nb: NotebookNode, outcome: ExpectedOutcome) -> CellFailure:
@@ -302,6 +345,36 @@ def _checked_exercises(
     return checked
 
 
+RAISES_TAG = "raises-exception"
+ALLOWED_NOTE = (
+    "the notebook allows errors (metadata.execution.allow_errors), but a check that raises "
+    "says the answer is wrong (nbmake passes it; tag the cell raises-exception if it must raise)"
+)
+
+
+def _is_check(nb: NotebookNode, exercises: ExerciseMap, index: int) -> bool:
+    return (
+        exercises.locate(index)[1] in ("check", "grading")
+        or check_role(nb.cells[index]) is not None
+    )
+
+
+def expected_errors(
+    nb: NotebookNode, exercises: ExerciseMap
+) -> tuple[list[tuple[int, str]], CellFailure | None]:
+    """The errors a run let pass: expected ones (cell, why), and the first that fails a check."""
+    expected: list[tuple[int, str]] = []
+    for error in error_outputs(nb):
+        tags = nb.cells[error.cell_index].get("metadata", {}).get("tags", [])
+        if RAISES_TAG in tags:
+            expected.append((error.cell_index, f"tagged {RAISES_TAG}"))
+        elif _is_check(nb, exercises, error.cell_index):
+            return expected, error
+        else:
+            expected.append((error.cell_index, "execution.allow_errors"))
+    return expected, None
+
+
 def judge(
     target: ValidationTarget,
     nb: NotebookNode,
@@ -310,6 +383,8 @@ def judge(
     seconds: float,
 ) -> NotebookVerdict:
     """The verdict of an executed notebook: its failure, else its expectations, else unchecked."""
+    expected, failed_check = expected_errors(nb, exercises) if failure is None else ([], None)
+    failure = failure or failed_check
     outcomes = expected_output_checks(nb) if failure is None else []
     mismatch = next((o for o in outcomes if not o.matched), None)
     if mismatch is not None:
@@ -318,11 +393,16 @@ def judge(
     if failure is not None:
         exercise_id, role = exercises.locate(failure.cell_index)
         role = "expected-output" if failure.kind == "expected-output" else role
+        if failure is failed_check and role not in ("check", "grading"):
+            role = check_role(nb.cells[failure.cell_index]) or "check"
     ids = list(dict.fromkeys(ex for ex, _ in exercises.cells.values()))
     checked = _checked_exercises(nb, exercises, outcomes)
     anything = bool(outcomes) or any(check_role(cell) is not None for cell in nb.cells)
     unchecked = tuple(ex for ex in ids if ex not in checked)
-    return NotebookVerdict(target, failure, exercise_id, role, seconds, nb, unchecked, anything)
+    note = ALLOWED_NOTE if failure is not None and failure is failed_check else ""
+    return NotebookVerdict(
+        target, failure, exercise_id, role, seconds, nb, unchecked, anything, tuple(expected), note
+    )
 
 
 def _pytest_args(targets: Sequence[ValidationTarget], ini: Path, quiet: bool) -> list[str]:

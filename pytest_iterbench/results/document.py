@@ -179,6 +179,22 @@ def repair_tail(fd: int) -> Repair | None:
     return Repair(start + cut + len(closing), end[cut:])
 
 
+def closed_prefix(fd: int) -> bytes | None:
+    """The document :func:`repair_tail` would leave, without writing: None if the end is not a cut append.
+
+    For readers of a file whose last append was cut short (a kill, a full
+    disk) and not yet repaired: the bytes up to the last complete record,
+    closed again.
+    """
+    size = os.fstat(fd).st_size
+    start, end = _read_end(fd, size)
+    keep = _last_complete(end, whole=start == 0)
+    if keep is None:
+        return None
+    cut, empty = keep
+    return os.pread(fd, start + cut, 0) + (CLOSING[1:] if empty else CLOSING)
+
+
 _DEBRIS = (b"", b"]", b"}")
 
 

@@ -148,6 +148,8 @@ class Journal:
         self.lock = FileLock(lock_path(path))
         self.lock.acquire(timeout=OPEN_TIMEOUT)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        #: Where the journal's complete lines end: a write the disk refused half way is cut back here.
+        self._end = os.fstat(self._fd).st_size
         self.count = 0
         self._pending = b""
         self.error: OSError | None = None
@@ -156,7 +158,7 @@ class Journal:
 
     @property
     def unwritten(self) -> int:
-        return self._pending.count(b"\n")
+        return sum(1 for line in self._pending.split(b"\n") if line)
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one record as one line; once written, a kill of this process cannot lose it."""
@@ -165,12 +167,27 @@ class Journal:
         self._flush()
 
     def _flush(self) -> None:
+        """Write the pending lines whole, or none of them: a line split across two files is lost."""
+        done = 0
         try:
-            while self._pending:
-                written = os.write(self._fd, self._pending)
-                self._pending = self._pending[written:]
+            while done < len(self._pending):
+                done += os.write(self._fd, self._pending[done:])
         except OSError as exc:  # a full disk: keep the lines, try again with the next record
             self.error = exc
+            if done:
+                self._cut_back()
+            return
+        self._end += len(self._pending)
+        self._pending = b""
+
+    def _cut_back(self) -> None:
+        """Remove the head of a line the disk took only part of (shrinking needs no space)."""
+        try:
+            os.ftruncate(self._fd, self._end)
+        except OSError:
+            # The piece stays; a newline ends it, so that it is a line set aside, not glued to the next.
+            self._pending = b"\n" + self._pending
+            self._end = os.fstat(self._fd).st_size
 
     def close(self, *, keep_lock: bool = False) -> None:
         """Write what is pending and close the file; with ``keep_lock``, hold the lock until :meth:`release`.

@@ -259,6 +259,8 @@ class ResultsStore:
         for start in range(0, len(journals), ORPHAN_BATCH):
             count += self._recover_batch(journals[start : start + ORPHAN_BATCH])
         self._clean_stale_locks()
+        with contextlib.suppress(OSError):  # emptied by the fold; another session may spill again
+            spill_dir(self.journal_dir).rmdir()
         if journals or self.path.exists():
             with self._results_lock():
                 self._clean_partials()
@@ -321,11 +323,51 @@ class ResultsStore:
     def read(self) -> list[dict[str, Any]]:
         """Every record in ``results.json`` (none when the file does not exist yet), parsed whole.
 
-        For small files and tests; the report and the gate read through :meth:`index`.
+        Never a torn document: the file is read without a lock first, and when
+        that read does not parse (an append was in flight: Linux does not make a
+        read atomic against a concurrent write), it is read again under the
+        results lock, which every append holds until its bytes are on disk.
+        A file that still does not parse is broken, and IterbenchError says where.
+        A file whose last append was cut short by a kill, and is not repaired
+        yet, is read up to its last complete record, with a warning.
+        For small files, tests and outside tools; the report and the gate read
+        through :meth:`index`.
         """
-        return self._read_document()[1]
+        try:
+            return self._read_document()[1]
+        except IterbenchError:
+            if not self.path.is_file():
+                raise
+        with self._results_lock():
+            try:
+                return self._read_document()[1]
+            except IterbenchError:
+                records = self._read_cut()
+                if records is None:
+                    raise
+                return records
+
+    def _read_cut(self) -> list[dict[str, Any]] | None:
+        """The records of a file with a cut tail, up to the last complete one; None if it is not that."""
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            closed = document.closed_prefix(fd)
+        finally:
+            os.close(fd)
+        if closed is None:
+            return None
+        try:
+            records = json.loads(closed)["results"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        self.warnings.append(
+            f"{self.path}: its end was cut short (an interrupted append); read up to its last complete "
+            "record; the next session or `iterbench recover` closes it again"
+        )
+        return records if isinstance(records, list) else None
 
     def _read_document(self) -> tuple[Any, list[dict[str, Any]]]:
+        """The file's ``$schema`` and records, as they are now (no lock: callers hold it or retry)."""
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
