@@ -1,0 +1,155 @@
+"""The studio starts and stops real sessions and streams their items' states live."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from studio_helpers import (
+    SLOW_MAIN,
+    events_of,
+    get_json,
+    live,
+    post_json,
+    receive_until,
+    studio,
+)
+
+from pytest_iterbench.studio.sessions import Launch, run_command
+from pytest_iterbench.workspace.paths import WorkspacePaths
+
+
+@pytest.fixture
+def waiting(workspace):
+    """``good`` then ``slow`` (which waits for the file ``iterations/slow/go``), two metrics each."""
+    workspace.iteration("good").iteration("slow", SLOW_MAIN).builtin_metrics().run(
+        "run-001"
+    ).write()
+    return workspace
+
+
+def kinds(messages):
+    return [e["event"] for e in events_of(messages)]
+
+
+def started(nodeid_part):
+    def done(messages):
+        return any(
+            e["event"] == "item.start" and nodeid_part in e["nodeid"] for e in events_of(messages)
+        )
+
+    return done
+
+
+def finished(messages):
+    return "session.finish" in kinds(messages)
+
+
+def released(messages):
+    return any(m["type"] == "session" and m["holder"] is None for m in messages)
+
+
+@pytest.mark.slow
+def test_a_run_started_from_the_studio_streams_every_item_to_its_final_state(waiting):
+    with studio(waiting.root) as server, live(server) as page:
+        status, answer = post_json(server, "/execute", {"target": "run-001", "workers": 0})
+        assert status == 200, answer
+        holder = answer["started"]
+        assert (holder["target"], holder["workers"]) == ("run-001", 0)
+        first = receive_until(page, started("slow"))
+        # while it runs: one session per workspace, and the page says who holds it
+        status, refused = post_json(server, "/execute", {"target": "run-001"})
+        assert status == 409
+        assert refused["holder"]["pid"] == holder["pid"]
+        assert "studio" in refused["holder"]["by"]
+        assert get_json(server, "/health")["session_running"] is True
+        # a page opened mid-run catches up: the session and its items, then what follows
+        with live(server) as late:
+            snapshot = receive_until(late, lambda m: len(m) >= 1)[0]
+            assert snapshot["type"] == "snapshot"
+            (session,) = [s for s in snapshot["sessions"] if not s["finished"]]
+            assert len(session["items"]) == 4
+            assert {i["state"] for i in session["items"].values()} & {"running", "passed"}
+            (waiting.root / "iterations" / "slow" / "go").write_text("")
+            late_rest = receive_until(late, finished)
+        rest = receive_until(page, finished)
+        rest += receive_until(page, released)
+    events = events_of(first + rest)
+    (items,) = [e for e in events if e["event"] == "session.items"]
+    outcomes = {e["nodeid"]: e["outcome"] for e in events if e["event"] == "item.finish"}
+    assert set(outcomes) == set(items["items"])
+    assert set(outcomes.values()) == {"passed"}
+    late_finished = {e["nodeid"] for e in events_of(late_rest) if e["event"] == "item.finish"}
+    assert {n for n in outcomes if "slow" in n} <= late_finished
+    assert events[-1]["event"] == "session.finish"
+    assert events[-1]["exitstatus"] == 0
+    records = waiting.results()
+    assert len(records) == 4
+    assert {r["session_id"] for r in records} == {items["session_id"]}
+    session_messages = [m for m in first + rest if m["type"] == "session"]
+    assert session_messages[-1]["holder"] is None
+    assert session_messages[-1]["last_exit"] == 0
+
+
+@pytest.mark.slow
+def test_stop_interrupts_the_session_and_keeps_the_finished_results(waiting):
+    with studio(waiting.root) as server, live(server) as page:
+        status, answer = post_json(server, "/execute", {"target": "run-001"})
+        assert status == 200, answer
+        receive_until(page, started("slow"))
+        status, stopping = post_json(server, "/api/stop", {})
+        assert (status, stopping) == (200, {"stopping": True})
+        messages = receive_until(page, finished)
+        receive_until(page, released)
+        status, again = post_json(server, "/api/stop", {})
+        assert again == {"stopping": False}
+    final = events_of(messages)[-1]
+    assert final["event"] == "session.finish"
+    assert final["exitstatus"] == 2  # interrupted, as with Ctrl-C
+    kept = {(r["iteration_id"], r["metric_id"]) for r in waiting.results()}
+    assert kept == {("good", "accuracy"), ("good", "f1_macro")}
+    assert not (waiting.root / ".iterbench" / "studio" / "session.json").exists()
+
+
+def test_a_bad_launch_is_a_message_not_a_session(waiting):
+    with studio(waiting.root) as server:
+        status, answer = post_json(server, "/execute", {"target": "run-404"})
+        assert status == 400
+        assert "unknown run 'run-404'; known: run-001" in answer["error"]
+        status, answer = post_json(server, "/execute", {"target": "run-001", "workers": 999})
+        assert status == 400
+        assert "found 999" in answer["error"]
+        status, answer = post_json(server, "/execute", {"workers": 1})
+        assert status == 400
+        assert "target" in answer["error"]
+        assert get_json(server, "/api/session")["holder"] is None
+
+
+def test_the_command_is_the_one_a_user_types(waiting):
+    (waiting.root / "metrics").mkdir()
+    argv = run_command(Launch("run", "run-001", 3), WorkspacePaths(waiting.root))
+    assert argv[1:5] == ["-m", "pytest", "--iterbench", "run-001"]
+    assert argv[argv.index("-n") + 1] == "3"
+    assert argv[-1] == str(waiting.root / "metrics")  # the workspace's metric tests, not testpaths
+    assert "-n" not in run_command(Launch("run", "run-001", 0), WorkspacePaths(waiting.root))
+
+
+def test_a_session_held_by_another_studio_is_refused_and_named(waiting):
+    lock_dir = waiting.root / ".iterbench" / "studio"
+    from filelock import FileLock
+
+    lock_dir.mkdir(parents=True)
+    holder = {
+        "kind": "run",
+        "target": "run-001",
+        "workers": 0,
+        "pid": __import__("os").getpid(),
+        "since": "2026-11-30T13:00:00Z",
+        "by": "the studio of someone@elsewhere",
+    }
+    (lock_dir / "session.json").write_text(json.dumps(holder))
+    with FileLock(str(lock_dir / "session.lock")), studio(waiting.root) as server:
+        status, answer = post_json(server, "/execute", {"target": "run-001"})
+        assert status == 409
+        assert answer["holder"]["by"] == "the studio of someone@elsewhere"
+        assert get_json(server, "/api/session")["holder"]["by"] == holder["by"]
