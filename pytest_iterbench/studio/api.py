@@ -30,6 +30,7 @@ from pytest_iterbench.report.pareto import Axis, pareto_front
 from pytest_iterbench.report.reading import load_run_samples
 from pytest_iterbench.report.samples import RunSamples, Sample
 from pytest_iterbench.report.statistics import centre, metric_kind
+from pytest_iterbench.results.events import ITEM_FINISH, ROTATED_FILE, events_path, read_events
 from pytest_iterbench.results.store import ResultsStore, read_journal
 from pytest_iterbench.workspace.loader import Workspace
 from pytest_iterbench.workspace.paths import PLAN_FILE, WorkspacePaths
@@ -223,10 +224,17 @@ def _centre(workspace: Workspace, sample: Sample | None, metric_id: str) -> floa
 
 
 def item_detail(root: Path, run_id: str, session_id: str, nodeid: str) -> dict[str, Any]:
-    """An item's record (reason and traceback included) and the tail of its iteration's log."""
+    """An item's record, its traceback (from its ``item.finish`` event) and the tail of its iteration's log."""
     root = Path(root).resolve()
     record = _find_record(ResultsStore(root), run_id, session_id, nodeid)
-    answer: dict[str, Any] = {"record": record, "log_tail": [], "log": None}
+    finish = _finish_event(WorkspacePaths(root), session_id, nodeid)
+    answer: dict[str, Any] = {
+        "record": record,
+        "event": finish,
+        "traceback": (finish or {}).get("traceback"),
+        "log_tail": [],
+        "log": None,
+    }
     if record is None:
         return answer
     key = execution_key(record["iteration_id"], int(record.get("repeat") or 0))
@@ -235,6 +243,21 @@ def item_detail(root: Path, run_id: str, session_id: str, nodeid: str) -> dict[s
         answer["log"] = log.relative_to(root).as_posix()
         answer["log_tail"] = read_tail(log, LOG_TAIL_LINES)
     return answer
+
+
+def _finish_event(paths: WorkspacePaths, session_id: str, nodeid: str) -> dict[str, Any] | None:
+    """The item's ``item.finish`` event in the workspace's stream (the latest, rotated file too)."""
+    found = None
+    stream = events_path(paths.events_dir)
+    for path in (stream.with_name(ROTATED_FILE), stream):
+        for event in read_events(path):
+            if (
+                event.get("event") == ITEM_FINISH
+                and event.get("session_id") == session_id
+                and event.get("nodeid") == nodeid
+            ):
+                found = event
+    return found
 
 
 def _find_record(
