@@ -537,7 +537,7 @@
     if (!placed.length) { box.appendChild(el("p", { className: "muted", text: "No iteration has values on both metrics." })); return; }
     var width = 420;
     var height = 260;
-    var sx = scale(placed.map(function (p) { return p.x; }), 60, width - 20);
+    var sx = scale(placed.map(function (p) { return p.x; }), 60, width - 90);
     var sy = scale(placed.map(function (p) { return p.y; }), height - 40, 20);
     var chart = svg("svg", { width: width, height: height, role: "img", "aria-label": "Pareto front", "class": "pareto-chart" });
     chart.appendChild(svg("text", { x: 60, y: height - 8 }, data.axes[0].metric_id + " (" + data.axes[0].better + " is better)"));
@@ -588,7 +588,8 @@
     var record = data.record;
     if (!record) { box.appendChild(el("p", { className: "muted", text: "No record found for this item." })); return; }
     box.appendChild(el("p", { text: record.iteration_id + " · " + record.metric_id + " · repeat " + record.repeat + " · status " + record.status + " · value " + fmt(record.value) }));
-    if (record.reason) { box.appendChild(el("h4", { text: "Reason and traceback" })); box.appendChild(el("pre", { className: "detail", text: record.reason })); }
+    if (record.reason) { box.appendChild(el("h4", { text: "Reason" })); box.appendChild(el("pre", { className: "detail", text: record.reason })); }
+    if (data.traceback) { box.appendChild(el("h4", { text: "Traceback" })); box.appendChild(el("pre", { className: "detail traceback", text: data.traceback })); }
     if (data.log_tail && data.log_tail.length) {
       box.appendChild(el("h4", { text: "Log tail (" + data.log + ")" }));
       box.appendChild(el("pre", { className: "detail", text: data.log_tail.join("\n") }));
