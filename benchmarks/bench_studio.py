@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import figures
 from playwright.sync_api import Browser, sync_playwright
 
 from pytest_iterbench.results.events import EventLog, events_path, read_events
@@ -186,6 +187,16 @@ def main() -> int:
         )
         print(f"overhead of an open page: {100 * (ratio - 1):+.1f} % (ratio {ratio:.3f})")
         browser.close()
+    path = figures.write_results(
+        "bench_studio",
+        {
+            "latency_ms": {**figures.summary(delays), "samples": delays, "target": 200},
+            "run_seconds_without_page": {**figures.summary(without), "samples": without},
+            "run_seconds_with_page": {**figures.summary(with_page), "samples": with_page},
+            "overhead_ratio": ratio,
+        },
+    )
+    print(f"figures: {path}", file=sys.stderr)
     return 0
 
 
