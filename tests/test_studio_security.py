@@ -152,3 +152,38 @@ def test_the_api_key_never_reaches_the_page(workspace, pytester, monkeypatch):
     assert "the key is" in text
     assert SECRET not in text
     assert SECRET[13:33] not in text
+
+
+def test_the_command_prints_the_url_with_its_token_and_serves_only_loopback(small, capsys):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from pytest_iterbench import cli
+
+    assert cli.main(["studio", str(small.root), "--host", "0.0.0.0", "--no-browser"]) == 1
+    assert "the studio serves only 127.0.0.1 unless --allow-remote" in capsys.readouterr().err
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_iterbench", "studio", str(small.root), "--no-browser"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+        url = process.stdout.readline().rstrip("\n")
+        match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/\?token=([\w-]{32})", url)
+        assert match, url
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        base = f"http://127.0.0.1:{match[1]}"
+        with opener.open(f"{base}/health?token={match[2]}", timeout=30) as response:
+            assert json.loads(response.read())["workspace"] == str(small.root)
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert out.strip().endswith("iterbench studio stopped")

@@ -97,7 +97,11 @@ def main_studio(
     print(url, flush=True)
     if open_browser:
         webbrowser.open(url)
-    uvicorn.Server(_config(app)).run(sockets=[sock])
+    try:
+        uvicorn.Server(_config(app)).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shuts down cleanly, then re-raises the Ctrl-C
+        pass
+    print("iterbench studio stopped", flush=True)
     return 0
 
 
