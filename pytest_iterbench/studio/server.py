@@ -12,6 +12,7 @@ warning: anyone who can reach it and learns the token can run code there.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import socket
 import sys
 import threading
@@ -97,10 +98,8 @@ def main_studio(
     print(url, flush=True)
     if open_browser:
         webbrowser.open(url)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn shuts down, then re-raises Ctrl-C
         uvicorn.Server(_config(app)).run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn shuts down cleanly, then re-raises the Ctrl-C
-        pass
     print("iterbench studio stopped", flush=True)
     return 0
 
