@@ -87,7 +87,7 @@ def run_command(launch: Launch, paths: WorkspacePaths) -> list[str]:
     workspace = Workspace.load(paths.root)
     workspace.run(launch.target)  # a WorkspaceError naming the known runs
     argv = [sys.executable, "-m", "pytest", "--iterbench", launch.target]
-    argv += ["--iterbench-dir", str(paths.root), "-p", "no:cacheprovider"]
+    argv += ["--iterbench-dir", str(paths.root)]
     if launch.workers > 0:
         argv += ["-n", str(launch.workers)]
     if paths.metric_tests_dir.is_dir():  # the workspace's metric tests, not the ini's testpaths
