@@ -220,7 +220,10 @@ class LiveHub:
 
     async def follow(self) -> None:
         while True:
-            self.broadcast(self.tick())  # a stat and a short read: cheap enough for the loop
+            try:
+                self.broadcast(self.tick())  # a stat and a short read: cheap enough for the loop
+            except (OSError, ValueError) as exc:  # a hiccup of the disk must not end the live view
+                self.broadcast([self.message("error", error=f"reading the event stream: {exc}")])
             await asyncio.sleep(POLL_SECONDS)
 
     def start(self) -> None:

@@ -420,6 +420,7 @@
         scheduleDraw();
         if (finished) { loadWorkspace(); }
       } else if (data.type === "session") { showHolder(data); }
+      else if (data.type === "error") { message(data.error); }
     };
     socket.onclose = function () {
       badge.textContent = "disconnected: retrying"; badge.className = "badge bad";
