@@ -15,6 +15,7 @@ from studio_helpers import (
     studio,
 )
 
+from pytest_iterbench.studio.live import LiveState
 from pytest_iterbench.studio.sessions import Launch, run_command
 from pytest_iterbench.workspace.paths import WorkspacePaths
 
@@ -63,6 +64,8 @@ def test_a_run_started_from_the_studio_streams_every_item_to_its_final_state(wai
         assert refused["holder"]["pid"] == holder["pid"]
         assert "studio" in refused["holder"]["by"]
         assert get_json(server, "/health")["session_running"] is True
+        with live(server) as gone:  # a page closed mid-run disturbs nothing
+            receive_until(gone, lambda m: len(m) >= 1)
         # a page opened mid-run catches up: the session and its items, then what follows
         with live(server) as late:
             snapshot = receive_until(late, lambda m: len(m) >= 1)[0]
@@ -153,3 +156,32 @@ def test_a_session_held_by_another_studio_is_refused_and_named(waiting):
         assert status == 409
         assert answer["holder"]["by"] == "the studio of someone@elsewhere"
         assert get_json(server, "/api/session")["holder"]["by"] == holder["by"]
+
+
+def test_the_live_state_folds_events_as_the_page_does():
+    state = LiveState()
+    ids = {"session_id": "S1", "run_id": "run-001"}
+    for event in (
+        {"event": "session.start", "pid": 1, "at": "t0", "workers": 2, **ids},
+        {"event": "session.items", "total": 3, "items": ["a", "b", "c"], **ids},
+        {"event": "item.start", "nodeid": "a", **ids},
+        {"event": "item.start", "nodeid": "b", **ids},
+        {"event": "item.finish", "nodeid": "a", "outcome": "failed", "reason": "no", **ids},
+        {"event": "orchestration.step", "step": "plan"},
+        {"event": "item.finish", "nodeid": "zz", "outcome": "passed", "session_id": "unknown"},
+        {"event": "session.finish", "exitstatus": 2, "counts": {"failed": 1}, **ids},
+    ):
+        state.fold(event)
+    (session,) = state.snapshot()["sessions"]
+    assert {n: i["state"] for n, i in session["items"].items()} == {
+        "a": "failed",
+        "b": "interrupted",
+        "c": "not run",
+    }
+    assert session["items"]["a"]["reason"] == "no"
+    assert (session["finished"], session["exitstatus"], session["workers"]) == (True, 2, 2)
+    assert state.snapshot()["other"] == [{"event": "orchestration.step", "step": "plan"}]
+    for k in range(7):
+        state.fold({"event": "session.start", "session_id": f"T{k}"})
+    assert len(state.sessions) == 5
+    assert "S1" not in state.sessions
