@@ -48,7 +48,7 @@ def plan(**changes):
 def measured(workspace, pytester):
     """Two sessions of a run: ``good`` passes, ``child`` (its child) raises."""
     workspace.iteration("good", GOOD_MAIN, repeats=3)
-    workspace.iteration("child", CHILD_MAIN, parent="good")
+    workspace.iteration("child", CHILD_MAIN, parent="good", parameters={"lr": 0.1})
     workspace.builtin_metrics().run("run-001").write()
     for _ in range(2):
         pytester.runpytest("--iterbench", "run-001", "-p", "no:cacheprovider")
@@ -133,6 +133,7 @@ def test_code_is_highlighted_and_diffed_against_the_parent(measured):
         assert code["parent"] == "good"
         assert '<span class="gd">-    print("fitting", parameters)</span>' in code["diff_html"]
         assert '<span class="gi">+    raise ValueError(' in code["diff_html"]
+        assert code["parameter_changes"] == ["+lr: 0.1"]
         assert get_json(server, "/api/code?iteration=good")["diff_html"] is None
         status, css = http(server, "/code.css")
         assert status == 200

@@ -21,6 +21,7 @@ from pygments.lexers import DiffLexer, TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
 from pytest_iterbench.errors import IterbenchError
+from pytest_iterbench.report.lineage import parameter_changes
 from pytest_iterbench.workspace.loader import Workspace
 
 #: Files larger than this are not shown (a data file in an iteration's folder).
@@ -97,9 +98,12 @@ def iteration_code(root: Path, iteration_id: str, name: str | None = None) -> di
         "html": highlight(text, _lexer(name), HtmlFormatter(linenos="table")),
         "parent": iteration.parent,
         "diff_html": None,
+        "parameter_changes": [],
     }
     if iteration.parent in workspace.iterations:
+        parent = workspace.iterations[iteration.parent]
         answer["diff_html"] = _diff(workspace, iteration.parent, name, text)
+        answer["parameter_changes"] = parameter_changes(parent.parameters, iteration.parameters)
     return answer
 
 

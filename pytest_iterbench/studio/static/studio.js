@@ -605,6 +605,9 @@
       $("code-file").value = data.file;
       $("code").innerHTML = data.html; /* Pygments' HTML, escaped on the server */
       $("diff").innerHTML = data.diff_html || "<p class=\"muted\">No parent: nothing to compare.</p>";
+      if (data.parameter_changes && data.parameter_changes.length) {
+        $("diff").insertBefore(el("p", { className: "parameter-changes", text: "Parameters changed from " + data.parent + ": " + data.parameter_changes.join(", ") }), $("diff").firstChild);
+      }
     }, $("code"));
   }
 
