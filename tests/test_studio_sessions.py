@@ -185,3 +185,22 @@ def test_the_live_state_folds_events_as_the_page_does():
         state.fold({"event": "session.start", "session_id": f"T{k}"})
     assert len(state.sessions) == 5
     assert "S1" not in state.sessions
+
+
+def test_the_workspace_lock_is_released_whichever_thread_notices_the_end(waiting, monkeypatch):
+    import sys
+    import threading
+
+    from pytest_iterbench.studio import sessions
+
+    monkeypatch.setitem(sessions.LAUNCHERS, "run", lambda launch, paths: [sys.executable, "-c", ""])
+    runner = sessions.SessionRunner(waiting.root)
+    for _ in range(2):  # each start in a thread of its own, as the app's requests are
+        thread = threading.Thread(target=runner.start, args=(Launch("run", "run-001"),))
+        thread.start()
+        thread.join()
+        assert runner.process is not None
+        runner.process.wait()
+        assert runner.current() is None  # noticed here, in another thread than the start's
+        assert not runner.lock.is_locked
+    assert runner.last_exit == 0

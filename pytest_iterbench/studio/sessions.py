@@ -118,7 +118,8 @@ class SessionRunner:
         self.paths = WorkspacePaths(Path(root).resolve())
         self.owner = owner or f"the studio of {getpass.getuser()}@{socket.gethostname()}"
         self.paths.studio_dir.mkdir(parents=True, exist_ok=True)
-        self.lock = FileLock(str(self.paths.studio_dir / "session.lock"))
+        # Not thread-local: a request's thread takes it, the live loop's thread releases it.
+        self.lock = FileLock(str(self.paths.studio_dir / "session.lock"), thread_local=False)
         self.holder_file = self.paths.studio_dir / "session.json"
         self.output_file = self.paths.studio_dir / "session.log"
         self.process: subprocess.Popen[bytes] | None = None
