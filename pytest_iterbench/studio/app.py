@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
@@ -87,14 +88,20 @@ class Studio:
 Handler = Callable[[Studio, Request], Any]
 
 
-def _endpoint(studio: Studio, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """A route that runs ``handler`` in a thread and turns library errors into JSON messages."""
+def _endpoint(
+    studio: Studio, handler: Handler, *, threaded: bool
+) -> Callable[[Request], Awaitable[Response]]:
+    """A route running ``handler`` (in a thread when ``threaded``: it reads files or the index,
+    which must not stall the live loop), with library errors turned into JSON messages."""
 
     async def endpoint(request: Request) -> Response:
         try:
-            result = handler(studio, request)
-            if asyncio.iscoroutine(result):
-                result = await result
+            if inspect.iscoroutinefunction(handler):
+                result = await handler(studio, request)
+            elif threaded:
+                result = await asyncio.to_thread(handler, studio, request)
+            else:
+                result = handler(studio, request)
             return result if isinstance(result, Response) else studio.json(result)
         except Busy as exc:
             return studio.json({"error": str(exc), "holder": exc.holder}, 409)
@@ -194,25 +201,26 @@ def report_file(studio: Studio, request: Request) -> Response:
 
 
 def _routes(studio: Studio) -> list[Route | WebSocketRoute | Mount]:
-    def get(path: str, handler: Handler) -> Route:
-        return Route(path, _endpoint(studio, handler), methods=["GET"])
+    def get(path: str, handler: Handler, threaded: bool = True) -> Route:
+        return Route(path, _endpoint(studio, handler, threaded=threaded), methods=["GET"])
 
     def post(path: str, handler: Handler) -> Route:
-        return Route(path, _endpoint(studio, handler), methods=["POST"])
+        return Route(path, _endpoint(studio, handler, threaded=False), methods=["POST"])
 
     q = _arg
     return [
         get("/", index),
-        get("/health", health),
+        get("/health", health, threaded=False),
         get("/api/workspace", lambda s, r: api.workspace_summary(s.root)),
         post("/api/plan/validate", validate_plan),
         post("/api/plan/apply", apply_plan),
-        get("/api/session", lambda s, r: s.session_status()),
+        get("/api/session", lambda s, r: s.session_status(), threaded=False),
         post("/execute", execute),
         post("/api/stop", stop),
         get(
             "/api/live",
             lambda s, r: json.loads(s.hub.message("snapshot", **s.hub.state.snapshot())),
+            threaded=False,
         ),
         get(
             "/api/results",

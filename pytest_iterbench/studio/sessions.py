@@ -26,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -127,14 +128,20 @@ class SessionRunner:
         self.last_exit: int | None = None
         self.stops = 0
         self._output: IO[bytes] | None = None
+        #: Requests (threads) and the live loop both start, stop and notice the end.
+        self._mutex = threading.RLock()
 
     def start(self, launch: Launch) -> Holder:
         """Launch ``launch``; ``Busy`` when a session holds the workspace, ``WorkspaceError`` for a bad request."""
         check_launch(launch)
+        argv = LAUNCHERS[launch.kind](launch, self.paths)  # loads the workspace: outside the mutex
+        with self._mutex:
+            return self._start(launch, argv)
+
+    def _start(self, launch: Launch, argv: list[str]) -> Holder:
         current = self.current()
         if current is not None:
             raise Busy(current.to_json())
-        argv = LAUNCHERS[launch.kind](launch, self.paths)
         try:
             self.lock.acquire(timeout=0)
         except Timeout:
@@ -167,6 +174,10 @@ class SessionRunner:
 
     def stop(self) -> bool:
         """Interrupt the child's process group (SIGINT, then SIGTERM, then SIGKILL); False if none runs."""
+        with self._mutex:
+            return self._stop()
+
+    def _stop(self) -> bool:
         if self.current_own() is None or self.process is None:
             return False
         sent = STOP_SIGNALS[min(self.stops, len(STOP_SIGNALS) - 1)]
@@ -179,9 +190,10 @@ class SessionRunner:
 
     def current_own(self) -> Holder | None:
         """This studio's running session, after noticing (and releasing) one that ended."""
-        if self.process is not None and self.process.poll() is not None:
-            self._release(self.process.returncode)
-        return self.holder
+        with self._mutex:
+            if self.process is not None and self.process.poll() is not None:
+                self._release(self.process.returncode)
+            return self.holder
 
     def current(self) -> Holder | None:
         """Whoever holds the workspace: this studio's child, or another studio's."""
