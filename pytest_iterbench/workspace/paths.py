@@ -120,5 +120,10 @@ class WorkspacePaths:
         """Event streams that a live view follows (orchestrator, studio)."""
         return self.state_dir / "events"
 
+    @property
+    def studio_dir(self) -> Path:
+        """The studio's lock and the record of who holds the workspace's one studio session."""
+        return self.state_dir / "studio"
+
     def session_scratch(self, session_id: str) -> Path:
         return self.sessions_dir / session_id
