@@ -34,7 +34,8 @@ lint-tools:
 browser:
 	@if command -v chromium >/dev/null; then :; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-		apt-get install -y -q chromium >/dev/null || echo "apt-get install chromium failed: the studio's browser tests will skip"; \
+		{ apt-get install -y -q chromium >/dev/null 2>&1 \
+			|| { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; } || echo "apt-get install chromium failed: the studio's browser tests will skip"; \
 	else echo "chromium not found and apt-get not usable as root: the studio's browser tests will skip"; fi
 
 ## Run the example workspace's benchmark end to end: results.json + reports/.
