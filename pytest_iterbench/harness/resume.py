@@ -43,7 +43,8 @@ def narrow_items(config: pytest.Config, items: list[pytest.Item], state: Iterben
     if not only and not resumed:
         return
     done = recorded_keys(state, resumed) if resumed else set()
-    selected, deselected = [], []
+    selected: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
     for item in items:
         target = item_target(item)
         skip = target is not None and (

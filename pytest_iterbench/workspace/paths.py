@@ -120,5 +120,10 @@ class WorkspacePaths:
         """Event streams that a live view follows (orchestrator, studio)."""
         return self.state_dir / "events"
 
+    @property
+    def orchestrator_dir(self) -> Path:
+        """The orchestrator's logs (benchmark output) and smoke-check scratch."""
+        return self.state_dir / "orchestrator"
+
     def session_scratch(self, session_id: str) -> Path:
         return self.sessions_dir / session_id
