@@ -132,7 +132,10 @@ class Orchestrator:
                 raise OrchestrationError(
                     f"{self.paths.state}: --resume found no orchestration to resume"
                 )
-            return Orchestration(task=self.options.task(), planner=self.options.planner)
+            task = self.options.task()
+            if task["kind"] == "plan":  # a bad plan is refused before anything is written
+                load_manual_plan(self.root / task["path"], self.root)
+            return Orchestration(task=task, planner=self.options.planner)
         if not self.options.resume and found.task != self.options.task():
             raise OrchestrationError(
                 f"{self.paths.state}: holds another orchestration (task {found.task}); "

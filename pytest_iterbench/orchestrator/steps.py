@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from pytest_iterbench.errors import IterbenchError
 from pytest_iterbench.orchestrator import killpoints
 from pytest_iterbench.orchestrator.errors import StepFailed
 from pytest_iterbench.orchestrator.state import (
@@ -137,6 +138,8 @@ class StepRunner:
             outcome = step.action(_Context(record, self))
         except StepFailed as exc:
             outcome = Outcome("failed", error=exc.reason)
+        except IterbenchError as exc:  # a bad plan, a model that answers nonsense: recorded
+            outcome = Outcome("failed", error=str(exc))
         outcome.cost_usd += self.cost() - spent
         self._finish(record, outcome, time.monotonic() - began, counter)
         killpoints.kill_here(step.id, "after")
