@@ -33,7 +33,9 @@ def iteration_code(predictions: list[int]) -> str:
     return textwrap.dedent(COUNTING_MAIN).replace("PREDICTIONS", repr(predictions))
 
 
-def plan_document(iterations: list[str], **extra: Any) -> dict[str, Any]:
+def plan_document(
+    iterations: list[str], sleep: dict[str, float] | None = None, **extra: Any
+) -> dict[str, Any]:
     """A hand-written plan: the iterations, accuracy and F1 (built-in classes), run-001."""
     return {
         "plan_version": 1,
@@ -48,7 +50,7 @@ def plan_document(iterations: list[str], **extra: Any) -> dict[str, Any]:
                 "name": it,
                 "source_path": f"iterations/{it}/",
                 "entry_point": "main.py",
-                "parameters": {"name": it},
+                "parameters": {"name": it, "sleep": (sleep or {}).get(it, 0)},
                 "parent": None,
             }
             for it in iterations
@@ -65,15 +67,17 @@ def plan_document(iterations: list[str], **extra: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def manual_workspace(root: Path, code: dict[str, list[int] | None]) -> Path:
-    """``plan.json`` and hand-written code (None: no code) under ``root``."""
+def manual_workspace(
+    root: Path, code: dict[str, list[int] | None], sleep: dict[str, float] | None = None
+) -> Path:
+    """``plan.json`` and hand-written code (None: no code) under ``root``; ``sleep``: seconds per run."""
     root.mkdir(parents=True, exist_ok=True)
     for iteration, predictions in code.items():
         if predictions is not None:
             folder = root / "iterations" / iteration
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "main.py").write_text(iteration_code(predictions), encoding="utf-8")
-    plan = plan_document(list(code))
+    plan = plan_document(list(code), sleep)
     (root / "plan.json").write_text(json.dumps(plan, indent=2), encoding="utf-8")
     return root
 

@@ -63,7 +63,9 @@ def test_a_session_id_that_is_no_file_name_is_refused(
     assert not (workspace.root / "results.json").exists()
 
 
-def test_resumed_session_under_xdist(pytester: pytest.Pytester, workspace: WorkspaceBuilder) -> None:
+def test_resumed_session_under_xdist(
+    pytester: pytest.Pytester, workspace: WorkspaceBuilder
+) -> None:
     _workspace(workspace)
     pytester.runpytest("--iterbench", "run-001", "--iterbench-only", "v1", "-n", "2")
     session = workspace.results()[0]["session_id"]

@@ -41,8 +41,18 @@ def kill_here(step_id: str, point: str) -> None:
 
 
 def kill_tree() -> None:
-    """SIGKILL every descendant of this process (whatever its process group), then this one."""
-    for pid in reversed(_descendants(os.getpid())):
+    """SIGKILL every descendant of this process (whatever its process group), then this one.
+
+    The descendants are stopped first, listing again until no new one appears,
+    so that none can fork a child the kill would miss.
+    """
+    stopped: list[int] = []
+    while fresh := [pid for pid in _descendants(os.getpid()) if pid not in stopped]:
+        for pid in fresh:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+        stopped += fresh
+    for pid in stopped:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     os.kill(os.getpid(), signal.SIGKILL)

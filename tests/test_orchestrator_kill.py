@@ -1,0 +1,114 @@
+"""``kill -9`` anywhere, then resume: the same results, reports and code, and nothing ran twice.
+
+The orchestrator runs as a subprocess; the test hook ``ITERBENCH_ORCHESTRATE_KILL_AT``
+makes it SIGKILL its whole process tree (the benchmark's pytest, the
+iterations' children, itself) at a chosen point. Each execution of an
+iteration appends a line to a counter file, so a test counts them.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pytest_iterbench.orchestrator.killpoints import KILL_VARIABLE
+from tests.orchestrator_helpers import (
+    COUNTER_VARIABLE,
+    manual_workspace,
+    measured,
+    orchestrate_process,
+    results,
+    steps,
+)
+
+CODE = {"v1": [0, 1, 0, 0], "v2": [0, 1, 1, 0]}
+#: v2 runs long enough that a kill after v1's records lands inside v2's execution.
+SLEEP = {"v2": 1.0}
+_SESSION = re.compile(r"\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{8}")
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?")
+_COMMIT = re.compile(r"commit \| .* \|")  # the clone's workspace is a git repository
+
+
+def _normal(report: str) -> str:
+    return _COMMIT.sub("COMMIT", _TIME.sub("TIME", _SESSION.sub("SESSION", report)))
+
+
+def _run(
+    root: Path, counter: Path, *args: str, kill: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {COUNTER_VARIABLE: str(counter)} | ({KILL_VARIABLE: kill} if kill else {})
+    return orchestrate_process(root, *args, env=env)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An uninterrupted orchestration, to compare with."""
+    folder = tmp_path_factory.mktemp("reference")
+    root = manual_workspace(folder / "ws", CODE, SLEEP)
+    done = _run(root, folder / "executions.txt")
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def _assert_same_as(root: Path, reference: Path, counter: Path) -> None:
+    assert measured(root) == measured(reference)
+    assert len(results(root)) == 4  # nothing recorded twice
+    for code in ("iterations/v1/main.py", "iterations/v2/main.py", "plan.json", "runs.json"):
+        assert (root / code).read_bytes() == (reference / code).read_bytes()
+    report = (root / "reports" / "comparison_report.md").read_text()
+    assert _normal(report) == _normal((reference / "reports" / "comparison_report.md").read_text())
+    executions = sorted(counter.read_text().splitlines())
+    assert executions == ["v1 run", "v1 smoke", "v2 run", "v2 smoke"]  # each ran once
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("kill_at", "redone"),
+    [
+        ("plan:after", set()),
+        ("implement:v2:before", {"implement:v2"}),
+        ("benchmark:run-001:records=2", {"benchmark:run-001"}),
+        ("benchmark:run-001:after", set()),
+        ("report:run-001:before", {"report:run-001"}),
+    ],
+)
+def test_kill_then_resume_gives_the_uninterrupted_result(
+    tmp_path: Path, reference: Path, kill_at: str, redone: set[str]
+) -> None:
+    root, counter = manual_workspace(tmp_path / "ws", CODE, SLEEP), tmp_path / "executions.txt"
+    killed = _run(root, counter, kill=kill_at)
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    resumed = _run(root, counter, "--resume")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    _assert_same_as(root, reference, counter)
+    attempts = {step: record["attempts"] for step, record in steps(root).items()}
+    assert {step for step, count in attempts.items() if count > 1} == redone
+    assert set(attempts.values()) <= {1, 2}
+
+
+@pytest.mark.slow
+def test_resume_in_a_fresh_clone_of_the_remote_continues(tmp_path: Path, reference: Path) -> None:
+    root, remote, counter = tmp_path / "ws", tmp_path / "remote.git", tmp_path / "executions.txt"
+    manual_workspace(root, CODE, SLEEP)
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    killed = _run(root, counter, "--git-push", str(remote), kill="report:run-001:before")
+    assert killed.returncode == -9
+    clone = tmp_path / "elsewhere" / "ws"
+    subprocess.run(["git", "clone", "-q", str(remote), str(clone)], check=True)
+    assert not (clone / ".iterbench").exists()
+    resumed = _run(clone, counter, "--resume", "--git-push", "origin")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "benchmark:run-001: already done" in resumed.stdout
+    _assert_same_as(clone, reference, counter)
+    attempts = {step: record["attempts"] for step, record in steps(clone).items()}
+    # The killed attempt of the report was never committed: the clone runs it once.
+    assert attempts == dict.fromkeys(attempts, 1)
+    log = subprocess.run(
+        ["git", "-C", str(remote), "log", "--format=%s"], capture_output=True, text=True
+    )
+    assert log.stdout.splitlines()[0] == "iterbench: persist done"
+    shutil.rmtree(root)  # the first machine is gone: the remote has everything
