@@ -195,3 +195,58 @@ def test_numbers_in_names_are_not_numbers() -> None:
         [],
         ["It is 2 times faster."],
     )
+
+
+FAILS_OUTSIDE_SMOKE = """
+import os
+
+
+def run(parameters):
+    if not os.environ.get("ITERBENCH_SMOKE"):
+        raise ValueError("boom: the full data set has a label the smoke subset lacks")
+    return {"y_true": [0, 1, 1, 0], "y_pred": [0, 1, 1, 0]}
+"""
+TOY = """
+def run(parameters):
+    return {"y_true": [0, 1, 1, 0], "y_pred": [0, 1, 0, 0]}
+"""
+
+
+def toy_plan_answer() -> dict[str, Any]:
+    answer = plan_answer()
+    answer["iterations"] = [_iteration("v1-toy", "toy", {}), _iteration("v2-toy", "toy", {})]
+    answer["runs"][0]["iteration_ids"] = ["v1-toy", "v2-toy"]
+    return answer
+
+
+def test_the_review_fixes_an_iteration_that_fails_in_the_benchmark_and_reruns_only_it(
+    tmp_path: Path, key: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    fix = {"kind": "code", "target": "v2-toy", "code": TOY, "explanation": "no special case"}
+    api = FakeMessagesApi([
+        tool_answer("submit_plan", toy_plan_answer()),
+        tool_answer("submit_iteration_code", {"code": TOY}),
+        tool_answer("submit_iteration_code", {"code": FAILS_OUTSIDE_SMOKE}),
+        tool_answer("submit_review", {"diagnosis": "raises on the full data", "fix": fix}),
+        tool_answer("submit_narrative", {"sentences": ["v1-toy and v2-toy both reach 75.0 %."]}),
+    ])  # fmt: skip
+    status = main(["orchestrate", "toy task", "--dir", str(root)], http_client=api.http_client())
+    assert status == 0, capsys.readouterr().err
+    review = steps(root)["review:run-001"]
+    assert review["status"] == "done"
+    assert review["outputs"]["iterations"]["v2-toy"]["fixed"] is True
+    [rerun] = review["outputs"]["sessions"]
+    benchmark = steps(root)["benchmark:run-001"]["outputs"]
+    assert {f["iteration_id"] for f in benchmark["failed"]} == {"v2-toy"}
+    by_session = {(r["session_id"], r["iteration_id"], r["status"]) for r in results(root)}
+    assert by_session == {
+        (benchmark["session_id"], "v1-toy", "passed"), (benchmark["session_id"], "v2-toy", "error"),
+        (rerun, "v2-toy", "passed"),
+    }  # fmt: skip
+    reviewer_prompt = json.dumps(api.requests[3]["messages"])
+    assert "boom: the full data set" in reviewer_prompt
+    report = (root / "reports" / "comparison_report.md").read_text()
+    assert "v1-toy and v2-toy both reach 75.0 %." in report
+    assert "dropped" not in report
