@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.conftest import WorkspaceBuilder
@@ -72,5 +71,6 @@ def test_resumed_session_under_xdist(
     result = pytester.runpytest("--iterbench", "run-001", "--iterbench-session", session, "-n", "2")
     result.assert_outcomes(passed=2)
     records = workspace.results()
-    assert len(records) == 4 and {r["session_id"] for r in records} == {session}
+    assert len(records) == 4
+    assert {r["session_id"] for r in records} == {session}
     assert (workspace.root / "count.txt").read_text() == "xx"

@@ -39,7 +39,8 @@ def test_a_plan_naming_an_unknown_metric_class_is_refused(
     before = _files(root)
     assert main(["orchestrate", "--dir", str(root)]) == 4
     err = capsys.readouterr().err
-    assert "metrics[0].class" in err and "my_metrics.NoSuchMetric" in err
+    assert "metrics[0].class" in err
+    assert "my_metrics.NoSuchMetric" in err
     assert _files(root) == before
 
 
@@ -62,10 +63,8 @@ def test_a_corrupt_state_file_stops_everything_and_is_kept(
     before = _files(root)
     assert main(["orchestrate", "--dir", str(root), "--resume"]) == 4
     err = capsys.readouterr().err
-    assert (
-        "state.json: expected a state file matching schemas/state-schema.json" in err
-        and found in err
-    )
+    assert "state.json: expected a state file matching schemas/state-schema.json" in err
+    assert found in err
     assert "Nothing was changed" in err
     assert _files(root) == before
     assert main(["status", "--dir", str(root)]) == 4
@@ -109,9 +108,8 @@ def test_a_failed_push_is_recorded_and_retried_at_the_next_step(
         main(["orchestrate", "--dir", str(root), "--git-push", str(remote)]) == 1
     )  # no remote yet
     git = state(root)["orchestration"]["git"]
-    assert (
-        git["push_pending"] is True and git["push_failures"] == 3
-    )  # plan, implement:v1, implement:v2
+    assert git["push_pending"] is True
+    assert git["push_failures"] == 3
     assert "remote.git" in git["last_push_error"]
     local = subprocess.run(
         ["git", "-C", str(root), "log", "--format=%s"], capture_output=True, text=True
@@ -133,3 +131,18 @@ def test_a_failed_push_is_recorded_and_retried_at_the_next_step(
         "iterbench: plan done",
     ]
     assert steps(root)["persist"]["status"] == "done"
+
+
+def test_the_notebook_processors_part_of_state_json_is_kept(tmp_path: Path) -> None:
+    from pytest_iterbench.notebook.state import NotebookProgress, StateStore
+
+    root = manual_workspace(tmp_path / "ws", {"v1": None})
+    sha = "a" * 64
+    StateStore(root).save(NotebookProgress(sha, "hw1.ipynb", "input/hw1.ipynb", "work/hw1"))
+    assert main(["orchestrate", "--dir", str(root)]) == 1  # implement:v1 has no code
+    data = state(root)
+    assert data["notebooks"][sha]["name"] == "hw1.ipynb"
+    assert data["orchestration"]["steps"][1]["status"] == "failed"
+    progress = StateStore(root).load(sha)
+    assert progress is not None
+    assert progress.work == "work/hw1"

@@ -8,13 +8,17 @@ iteration appends a line to a counter file, so a test counts them.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from pytest_iterbench.llm.traces import TraceStore
 from pytest_iterbench.orchestrator.killpoints import KILL_VARIABLE
 from tests.orchestrator_helpers import (
     COUNTER_VARIABLE,
@@ -112,3 +116,40 @@ def test_resume_in_a_fresh_clone_of_the_remote_continues(tmp_path: Path, referen
     )
     assert log.stdout.splitlines()[0] == "iterbench: persist done"
     shutil.rmtree(root)  # the first machine is gone: the remote has everything
+
+
+@pytest.mark.slow
+def test_kill_after_the_model_wrote_code_resumes_without_asking_again(tmp_path: Path) -> None:
+    from tests.test_orchestrator_model import TOY, toy_plan_answer
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps([
+        ["submit_plan", toy_plan_answer()],
+        ["submit_iteration_code", {"code": TOY}],
+        ["submit_iteration_code", {"code": TOY.replace("[0, 1, 0, 0]", "[0, 1, 1, 0]")}],
+    ]))  # fmt: skip
+    second = tmp_path / "second.json"
+    second.write_text(json.dumps([["submit_narrative", {"sentences": ["v2-toy wins."]}]]))
+    env = {**os.environ, "ANTHROPIC_API_KEY": "sk-ant-test-orchestrator-0000"}
+    script = str(Path(__file__).with_name("orchestrator_fake_cli.py"))
+    argv = ["orchestrate", "toy task", "--dir", str(root)]
+    killed = subprocess.run(
+        [sys.executable, script, str(first), *argv], capture_output=True, text=True,
+        env={**env, KILL_VARIABLE: "implement:v2-toy:written"}, start_new_session=True, timeout=240,
+    )  # fmt: skip
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    assert steps(root)["implement:v2-toy"]["status"] == "running"
+    resumed = subprocess.run(
+        [sys.executable, script, str(second), "orchestrate", "--resume", "--dir", str(root)],
+        capture_output=True, text=True, env=env, start_new_session=True, timeout=240,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    attempts = {step: record["attempts"] for step, record in steps(root).items()}
+    assert attempts["implement:v2-toy"] == 2
+    assert attempts["implement:v1-toy"] == 1
+    assert "[0, 1, 1, 0]}" in (root / "iterations" / "v2-toy" / "main.py").read_text()
+    roles = sorted(t.role for t in TraceStore(root).records())
+    assert roles == ["planner", "reviewer", "solver", "solver"]  # no call made twice
+    assert ("v2-toy", "accuracy", "passed", 100.0) in measured(root)

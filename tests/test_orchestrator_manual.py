@@ -49,7 +49,8 @@ def test_manual_orchestration_runs_end_to_end_and_resumes_without_redoing(
     root = manual_workspace(tmp_path / "ws", {"v1": [0, 1, 0, 0], "v2": [0, 1, 1, 0]})
     assert main(["orchestrate", "--dir", str(root), "--git"]) == 0
     out = capsys.readouterr().out
-    assert "[4/7] benchmark:run-001: running (attempt 1)" in out and "cost so far $0.0000" in out
+    assert "[4/7] benchmark:run-001: running (attempt 1)" in out
+    assert "cost so far $0.0000" in out
     recorded = steps(root)
     assert list(recorded) == STEP_IDS
     assert {s: r["status"] for s, r in recorded.items()} == {
@@ -68,13 +69,15 @@ def test_manual_orchestration_runs_end_to_end_and_resumes_without_redoing(
     tracked = subprocess.run(
         ["git", "-C", str(root), "ls-files"], capture_output=True, text=True
     ).stdout
-    assert "results.json" in tracked and ".iterbench" not in tracked
+    assert "results.json" in tracked
+    assert ".iterbench" not in tracked
     assert str(tmp_path) not in (root / "state.json").read_text()  # no absolute path
 
     before = results(root)
     assert main(["orchestrate", "--dir", str(root), "--git", "--resume"]) == 0
     assert all(r["attempts"] == 1 for r in steps(root).values())
-    assert results(root) == before and _executions(counter) == [
+    assert results(root) == before
+    assert _executions(counter) == [
         "v1 run",
         "v1 smoke",
         "v2 run",
@@ -112,15 +115,19 @@ def test_a_changed_plan_entry_reruns_its_iteration_only(
                                    parameters={"name": "v3"}))  # fmt: skip
     plan["runs"][0]["iteration_ids"].append("v3")
     (root / "plan.json").write_text(json.dumps(plan))
-    assert (
-        main(["orchestrate", "--dir", str(root)]) == 4
-    )  # run-001 changed: the workspace refuses it
+    # run-001 changed: the plan checker refuses a changed entry under the same id
+    assert main(["orchestrate", "--dir", str(root)]) == 1
+    assert "runs[0].id: id 'run-001' is already defined in runs.json with different content" in (
+        capsys.readouterr().err
+    )
+    assert steps(root)["plan"]["status"] == "failed"
     plan["runs"].append(dict(plan["runs"][0], id="run-002", iteration_ids=["v2", "v3"]))
     plan["runs"][0]["iteration_ids"].remove("v3")
     (root / "plan.json").write_text(json.dumps(plan))
     assert main(["orchestrate", "--dir", str(root)]) == 0
     attempts = {s: r["attempts"] for s, r in steps(root).items()}
-    assert attempts["plan"] == 2 and attempts["implement:v3"] == 1
+    assert attempts["plan"] == 2
+    assert attempts["implement:v3"] == 1
     assert (
         attempts["implement:v1"] == attempts["implement:v2"] == attempts["benchmark:run-001"] == 1
     )
@@ -137,7 +144,8 @@ def test_status_reports_steps_attempts_and_failures(
     assert "step implement:v2 failed: iterations/v2/main.py: expected the iteration's code" in err
     assert main(["status", "--dir", str(root)]) == 0
     table = capsys.readouterr().out
-    assert "implement:v2       failed   1" in table and "next step: implement:v2" in table
+    assert "implement:v2       failed   1" in table
+    assert "next step: implement:v2" in table
     assert main(["status", "--dir", str(root), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["summary"]["failed"][0]["step"] == "implement:v2"
