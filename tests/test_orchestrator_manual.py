@@ -126,7 +126,7 @@ def test_a_changed_plan_entry_reruns_its_iteration_only(
     (root / "plan.json").write_text(json.dumps(plan))
     assert main(["orchestrate", "--dir", str(root)]) == 0
     attempts = {s: r["attempts"] for s, r in steps(root).items()}
-    assert attempts["plan"] == 2
+    assert attempts["plan"] == 3  # done, failed (refused), done
     assert attempts["implement:v3"] == 1
     assert (
         attempts["implement:v1"] == attempts["implement:v2"] == attempts["benchmark:run-001"] == 1

@@ -93,9 +93,10 @@ class GitPersistence:
         ]
         if secret:
             git(self.root, "reset", "-q", "--", *secret)
-        if git(self.root, "diff", "--cached", "--quiet", check=False).returncode == 0:
+        if git(self.root, "diff", "--cached", "--quiet", "--", ".", check=False).returncode == 0:
             return None
-        git(self.root, *self._identity(), "commit", "-q", "-m", message)
+        # Only the workspace's paths: what a user staged elsewhere in a larger repository stays staged.
+        git(self.root, *self._identity(), "commit", "-q", "-m", message, "--", ".")
         return git(self.root, "rev-parse", "HEAD").stdout.strip()
 
     def push(self, orchestration: Orchestration) -> bool:
