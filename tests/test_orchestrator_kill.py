@@ -69,29 +69,34 @@ def _assert_same_as(root: Path, reference: Path, counter: Path) -> None:
     assert executions == ["v1 run", "v1 smoke", "v2 run", "v2 smoke"]  # each ran once
 
 
+#: Where each attempt is killed, in order: every step boundary kind, and inside the benchmark.
+KILLS = [
+    "plan:after",
+    "implement:v2:before",
+    "benchmark:run-001:records=2",
+    "benchmark:run-001:after",
+    "report:run-001:before",
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("kill_at", "redone"),
-    [
-        ("plan:after", set()),
-        ("implement:v2:before", {"implement:v2"}),
-        ("benchmark:run-001:records=2", {"benchmark:run-001"}),
-        ("benchmark:run-001:after", set()),
-        ("report:run-001:before", {"report:run-001"}),
-    ],
-)
-def test_kill_then_resume_gives_the_uninterrupted_result(
-    tmp_path: Path, reference: Path, kill_at: str, redone: set[str]
+def test_killed_again_and_again_then_resumed_gives_the_uninterrupted_result(
+    tmp_path: Path, reference: Path
 ) -> None:
+    """One workspace, killed at each point in turn, each resume going a little further."""
     root, counter = manual_workspace(tmp_path / "ws", CODE, SLEEP), tmp_path / "executions.txt"
-    killed = _run(root, counter, kill=kill_at)
-    assert killed.returncode == -9, killed.stdout + killed.stderr
+    for number, kill_at in enumerate(KILLS):
+        killed = _run(root, counter, *(["--resume"] if number else []), kill=kill_at)
+        assert killed.returncode == -9, (kill_at, killed.stdout + killed.stderr)
+        step = kill_at.rsplit(":", 1)[0]
+        expected = "done" if kill_at.endswith(":after") else "running"
+        assert steps(root)[step]["status"] == expected, kill_at
     resumed = _run(root, counter, "--resume")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     _assert_same_as(root, reference, counter)
     attempts = {step: record["attempts"] for step, record in steps(root).items()}
-    assert {step for step, count in attempts.items() if count > 1} == redone
-    assert set(attempts.values()) <= {1, 2}
+    killed_running = {"implement:v2", "benchmark:run-001", "report:run-001"}
+    assert attempts == {step: 2 if step in killed_running else 1 for step in attempts}
 
 
 @pytest.mark.slow
