@@ -1,4 +1,4 @@
-"""The ``iterbench`` command: validate a workspace, run, report, recover; plan, costs.
+"""The ``iterbench`` command: validate a workspace, run, report, recover; plan, costs; orchestrate, status.
 
 Every subcommand names the workspace with ``--dir DIR`` (default ``.``).
 
@@ -18,6 +18,12 @@ from typing import TYPE_CHECKING, Any
 from pytest_iterbench.errors import IterbenchError, WorkspaceError
 from pytest_iterbench.llm.commands import add_costs_parser, add_plan_parser, run_costs, run_plan
 from pytest_iterbench.llm.errors import PlanInvalid
+from pytest_iterbench.orchestrator.commands import (
+    add_orchestrate_parsers,
+    run_orchestrate,
+    run_status,
+)
+from pytest_iterbench.orchestrator.errors import StateCorrupt
 from pytest_iterbench.report.gate import compare_stored_sessions, workspace_tolerances
 from pytest_iterbench.report.reading import load_run_samples
 from pytest_iterbench.report.writer import REPORT_PATH, write_reports
@@ -68,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_notebook_parser(commands)
     add_plan_parser(commands)
     add_costs_parser(commands)
+    add_orchestrate_parsers(commands)
     _add_studio_parser(commands)
     return parser
 
@@ -184,6 +191,10 @@ def main(argv: Sequence[str] | None = None, *, http_client: httpx2.Client | None
             return run_plan(args, http_client)
         if args.command == "costs":
             return run_costs(args)
+        if args.command == "orchestrate":
+            return run_orchestrate(args, http_client)
+        if args.command == "status":
+            return run_status(args)
         if args.command == "studio":
             return _studio(args)
         if args.command == "validate":
@@ -193,7 +204,7 @@ def main(argv: Sequence[str] | None = None, *, http_client: httpx2.Client | None
         if args.command == "report":
             return _report(chosen_dir(args), args.run, args.session, args.compare)
         return _recover(chosen_dir(args))
-    except (WorkspaceError, PlanInvalid) as exc:
+    except (WorkspaceError, PlanInvalid, StateCorrupt) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4
     except IterbenchError as exc:

@@ -22,6 +22,7 @@ from pytest_iterbench.harness.collection import (
     parametrize_metric_test,
     select_metric_tests,
 )
+from pytest_iterbench.harness.resume import narrow_items
 from pytest_iterbench.harness.session import SESSION_KEY, IterbenchSession
 from pytest_iterbench.harness.settings import DEFAULT_TIMEOUT, read_settings, workspace_dir
 from pytest_iterbench.harness.target import METRIC_MARKER
@@ -84,6 +85,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=None,
         help="draw the report's plots at the end of the session (default: ini iterbench_plots, else off; figures whose data did not change are reused)",
+    )
+    group.addoption(
+        "--iterbench-session",
+        dest="iterbench_session",
+        metavar="SESSION_ID",
+        default=None,
+        help="write records under this session id and skip the items it already recorded (resume a killed session; fold its journal first)",
+    )
+    group.addoption(
+        "--iterbench-only",
+        dest="iterbench_only",
+        metavar="ITERATION",
+        action="append",
+        default=None,
+        help="run only this iteration's items (repeatable)",
     )
     parser.addini(
         "iterbench_plots",
@@ -199,3 +215,4 @@ def pytest_collection_modifyitems(
     state = config.stash.get(SESSION_KEY, None)
     if state is not None:
         select_metric_tests(config, items, state)
+        narrow_items(config, items, state)

@@ -9,6 +9,7 @@ writes the same ids into its records.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
@@ -20,6 +21,7 @@ from pytest_iterbench.results.records import git_commit, new_session_id
 from pytest_iterbench.workspace.loader import Workspace
 
 DEFAULT_TIMEOUT = 3600.0
+SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 class WorkerInput(TypedDict):
@@ -105,6 +107,16 @@ def _worker_input(config: pytest.Config) -> WorkerInput | None:
     return received
 
 
+def _chosen_session(config: pytest.Config) -> str | None:
+    """``--iterbench-session``: a resumed session's id (it names a journal file: a safe name)."""
+    chosen: str | None = config.getoption("iterbench_session", None)
+    if chosen is not None and not SESSION_ID.fullmatch(chosen):
+        raise pytest.UsageError(
+            f"--iterbench-session: expected letters, digits, '.', '_', '-' (as in a session id), found {chosen!r}"
+        )
+    return chosen
+
+
 def read_settings(config: pytest.Config, run_id: str, workspace: Workspace) -> SessionSettings:
     """The session's settings; on an xdist worker, the ids its controller sent."""
     received = _worker_input(config)
@@ -115,7 +127,9 @@ def read_settings(config: pytest.Config, run_id: str, workspace: Workspace) -> S
             memory_limit_mb=_number(config, "iterbench_memory_limit", None),
         ),
         preload=list(config.getini("iterbench_preload")),
-        session_id=received["iterbench_session_id"] if received else new_session_id(),
+        session_id=received["iterbench_session_id"]
+        if received
+        else (_chosen_session(config) or new_session_id()),
         exclusive=bool(config.getoption("iterbench_exclusive")),
         compare=config.getoption("iterbench_compare"),
         threads=str(ini_value(config, "iterbench_threads")),

@@ -121,6 +121,11 @@ class WorkspacePaths:
         return self.state_dir / "events"
 
     @property
+    def orchestrator_dir(self) -> Path:
+        """The orchestrator's logs (benchmark output) and smoke-check scratch."""
+        return self.state_dir / "orchestrator"
+
+    @property
     def studio_dir(self) -> Path:
         """The studio's lock and the record of who holds the workspace's one studio session."""
         return self.state_dir / "studio"

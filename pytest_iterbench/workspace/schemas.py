@@ -20,8 +20,8 @@ from referencing import Registry, Resource
 
 from pytest_iterbench.errors import IterbenchError, Problem
 
-SchemaName = Literal["iterations", "metrics", "runs", "results", "plan"]
-SCHEMA_NAMES: tuple[SchemaName, ...] = ("iterations", "metrics", "runs", "results", "plan")
+SchemaName = Literal["iterations", "metrics", "runs", "results", "plan", "state"]
+SCHEMA_NAMES: tuple[SchemaName, ...] = ("iterations", "metrics", "runs", "results", "plan", "state")
 #: Deeper documents are refused: parameters travel as JSON to child processes and into
 #: records, and every serialiser on the way recurses.
 MAX_DEPTH = 64
