@@ -29,6 +29,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from pytest_iterbench.errors import IterbenchError, Problem, WorkspaceError
+from pytest_iterbench.orchestrator.state import StateFile
+from pytest_iterbench.orchestrator.status import status_json
 from pytest_iterbench.results.events import events_path
 from pytest_iterbench.secrets import Scrubber
 from pytest_iterbench.studio import api, code
@@ -68,6 +70,8 @@ class Studio:
 
     def session_status(self) -> dict[str, Any]:
         status = self.runner.status(self.scrubber)
+        if status["holder"] is None:
+            status["holder"] = self._orchestration_outside()
         outside = self.hub.state.running_outside(None) if status["holder"] is None else None
         if outside is not None:
             status["holder"] = {
@@ -79,6 +83,19 @@ class Studio:
                 "by": "a pytest session started outside the studio",
             }
         return status
+
+    def _orchestration_outside(self) -> dict[str, Any] | None:
+        found = self.hub.state.orchestration_outside(None)
+        if found is None:
+            return None
+        return {
+            "kind": "orchestration",
+            "target": json.dumps(found.get("task"), default=str),
+            "workers": 0,
+            "pid": found.get("pid"),
+            "since": found.get("started_at"),
+            "by": "an orchestration started outside the studio",
+        }
 
     def json(self, data: Any, status: int = 200) -> Response:
         body = self.scrubber.scrub(json.dumps(data, default=str, allow_nan=False))
@@ -162,19 +179,33 @@ async def apply_plan(studio: Studio, request: Request) -> dict[str, Any]:
     return await asyncio.to_thread(api.apply_uploaded_plan, studio.root, text, name)
 
 
+def _launch(body: dict[str, Any]) -> Launch:
+    """The launch a ``POST /execute`` body asks for (a run needs its ``target``)."""
+    kind = str(body.get("kind", "run"))
+    target = str(body["target"] if kind == "run" else body.get("target", ""))
+    planner = str(body.get("planner", "manual"))
+    return Launch(kind, target, int(body.get("workers", 0)), planner, bool(body.get("resume")))
+
+
 async def execute(studio: Studio, request: Request) -> dict[str, Any]:
     try:
-        body = json.loads(await request.body() or b"{}")
-        launch = Launch(
-            str(body.get("kind", "run")), str(body["target"]), int(body.get("workers", 0))
-        )
+        launch = _launch(json.loads(await request.body() or b"{}"))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f'expected {{"target": RUN_ID, "workers": N}}: {exc}') from exc
+        expected = '{"target": RUN_ID, "workers": N} or {"kind": "orchestration", "planner": MODE}'
+        raise ValueError(f"expected {expected}: {exc}") from exc
     outside = studio.session_status()["holder"]
     if outside is not None:
         raise Busy(outside)
     holder = await asyncio.to_thread(studio.runner.start, launch)
     return {"started": holder.to_json()}
+
+
+def orchestration(studio: Studio, request: Request) -> Response | dict[str, Any]:
+    """``iterbench status --json``: the orchestration in ``state.json`` with its summary."""
+    found = StateFile(studio.root).load()
+    if found is None:
+        return studio.json({"error": f"no orchestration in {studio.paths.state.name}"}, 404)
+    return status_json(found)
 
 
 def stop(studio: Studio, request: Request) -> dict[str, Any]:
@@ -215,6 +246,7 @@ def _routes(studio: Studio) -> list[Route | WebSocketRoute | Mount]:
         post("/api/plan/validate", validate_plan),
         post("/api/plan/apply", apply_plan),
         get("/api/session", lambda s, r: s.session_status(), threaded=False),
+        get("/api/orchestration", orchestration),
         post("/execute", execute),
         post("/api/stop", stop),
         get(

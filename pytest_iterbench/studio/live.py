@@ -11,9 +11,11 @@ which is another process.
 
 Item states: ``queued`` (listed by ``session.items``), ``running``
 (``item.start``), then the outcome of ``item.finish``: ``passed``,
-``failed``, ``error`` or ``skipped``. Event kinds this module does not know
-(an orchestrator's ``orchestration.*``, ``step.*``) are kept, last
-:data:`KEEP_OTHER` of them, and forwarded as they come.
+``failed``, ``error`` or ``skipped``. An orchestrator's ``orchestration.*``
+and ``step.*`` events fold into the latest orchestration (its planner, task,
+cost and each step's status, attempt, seconds, cost and error); its benchmark
+is a pytest session like any other. Event kinds this module does not know are
+kept, last :data:`KEEP_OTHER` of them, and forwarded as they come.
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from pytest_iterbench.orchestrator.steps import (
+    ORCHESTRATION_FINISH,
+    ORCHESTRATION_PUSH,
+    ORCHESTRATION_START,
+    STEP_FINISH,
+    STEP_SKIP,
+    STEP_START,
+)
 from pytest_iterbench.results.events import (
     ITEM_FINISH,
     ITEM_START,
@@ -79,10 +89,18 @@ class LiveState:
 
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     other: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=KEEP_OTHER))
+    orchestration: dict[str, Any] | None = None
 
     def fold(self, event: dict[str, Any]) -> None:
         """Apply one event (unknown kinds are kept apart)."""
         kind = event.get("event")
+        if kind == ORCHESTRATION_START:
+            self.orchestration = _new_orchestration(event)
+            return
+        if kind in _ORCHESTRATION_FOLDS:
+            if self.orchestration is not None:
+                _ORCHESTRATION_FOLDS[str(kind)](self.orchestration, event)
+            return
         if kind == SESSION_START:
             self.sessions[str(event.get("session_id"))] = _new_session(event)
             while len(self.sessions) > KEEP_SESSIONS:
@@ -102,8 +120,20 @@ class LiveState:
                 return session
         return None
 
+    def orchestration_outside(self, own_pid: int | None) -> dict[str, Any] | None:
+        """The latest orchestration if it is unfinished, alive, and not ``own_pid``'s."""
+        found = self.orchestration
+        pid = found.get("pid") if found else None
+        if found and not found["finished"] and isinstance(pid, int) and pid != own_pid:
+            return found if _alive(pid) else None
+        return None
+
     def snapshot(self) -> dict[str, Any]:
-        return {"sessions": list(self.sessions.values()), "other": list(self.other)}
+        return {
+            "sessions": list(self.sessions.values()),
+            "other": list(self.other),
+            "orchestration": self.orchestration,
+        }
 
 
 def _items(session: dict[str, Any], event: dict[str, Any]) -> None:
@@ -139,6 +169,60 @@ _FOLDS: Final[dict[str, Callable[[dict[str, Any], dict[str, Any]], None]]] = {
     ITEM_START: _start,
     ITEM_FINISH: _finish,
     SESSION_FINISH: _session_finish,
+}
+
+
+def _new_orchestration(event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "task": event.get("task"),
+        "planner": event.get("planner"),
+        "pid": event.get("pid"),
+        "started_at": event.get("at"),
+        "finished": False,
+        "status": "running",
+        "cost_usd": None,  # the total, known at the finish (state.json has it meanwhile)
+        "push": None,
+        "steps": {},
+    }
+
+
+def _step_start(orchestration: dict[str, Any], event: dict[str, Any]) -> None:
+    orchestration["steps"][str(event.get("step"))] = {
+        "id": event.get("step"),
+        "kind": event.get("kind"),
+        "target": event.get("target"),
+        "attempt": event.get("attempt"),
+        "status": "running",
+        "started_at": event.get("at"),
+    }
+
+
+def _step_finish(orchestration: dict[str, Any], event: dict[str, Any]) -> None:
+    step = orchestration["steps"].setdefault(str(event.get("step")), {"id": event.get("step")})
+    step.update({name: event.get(name) for name in ("status", "seconds", "cost_usd", "error")})
+    step["finished_at"] = event.get("at")
+
+
+def _step_skip(orchestration: dict[str, Any], event: dict[str, Any]) -> None:
+    step = orchestration["steps"].setdefault(str(event.get("step")), {"id": event.get("step")})
+    step.update({"status": "done", "note": event.get("reason")})
+
+
+def _push(orchestration: dict[str, Any], event: dict[str, Any]) -> None:
+    orchestration["push"] = {name: event.get(name) for name in ("remote", "ok", "error", "at")}
+
+
+def _orchestration_finish(orchestration: dict[str, Any], event: dict[str, Any]) -> None:
+    orchestration.update(finished=True, status=event.get("status"), cost_usd=event.get("cost_usd"))
+    orchestration["finished_at"] = event.get("at")
+
+
+_ORCHESTRATION_FOLDS: Final[dict[str, Callable[[dict[str, Any], dict[str, Any]], None]]] = {
+    STEP_START: _step_start,
+    STEP_FINISH: _step_finish,
+    STEP_SKIP: _step_skip,
+    ORCHESTRATION_PUSH: _push,
+    ORCHESTRATION_FINISH: _orchestration_finish,
 }
 
 

@@ -1,4 +1,4 @@
-"""Start and stop the workspace's one studio session: ``python -m pytest --iterbench RUN``.
+"""Start and stop the workspace's one studio session: a run or an orchestration.
 
 The studio launches exactly what a user would type, in the workspace folder,
 as a child in its own process group. **Stop** sends SIGINT to the group, as
@@ -13,12 +13,18 @@ studio on the same folder refuses to start and names the holder. A session
 started from a terminal is seen in the event stream (the studio's live view)
 and refused the same way (see :mod:`pytest_iterbench.studio.app`).
 
-What is launched comes from :data:`LAUNCHERS`, by kind: ``run`` today;
-orchestrations add their own command builder there.
+What is launched comes from :data:`LAUNCHERS`, by kind: ``run``
+(``python -m pytest --iterbench RUN``) and ``orchestration``
+(``python -m pytest_iterbench orchestrate --dir ROOT ...``, whose benchmark
+pytest runs in the same process group, so one Stop reaches both). The child
+inherits the studio's environment, as it would a user's shell (an API key
+there reaches the planner, never the page). The session is held until every
+process of its group has ended, not only the child.
 """
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -27,6 +33,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,6 +43,8 @@ from filelock import FileLock, Timeout
 
 from pytest_iterbench.errors import IterbenchError, Problem, WorkspaceError
 from pytest_iterbench.execution.logs import read_tail
+from pytest_iterbench.llm.planner import PLANNER_MODES
+from pytest_iterbench.orchestrator.state import StateFile
 from pytest_iterbench.results.records import utc_now
 from pytest_iterbench.secrets import Scrubber
 from pytest_iterbench.workspace.loader import Workspace
@@ -49,11 +58,18 @@ STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
 
 @dataclass(frozen=True)
 class Launch:
-    """What to start: a ``kind`` (``run``), its ``target`` id and the number of xdist workers."""
+    """What to start: a ``kind`` (``run`` or ``orchestration``), its ``target`` and the xdist workers.
+
+    A run's ``target`` is its id. An orchestration's is its task: the plan file
+    (workspace-relative, default ``plan.json``) with the ``manual`` planner, the
+    description with ``claude-api`` or ``kernel``; ignored with ``resume``.
+    """
 
     kind: str
     target: str
     workers: int = 0
+    planner: str = "manual"
+    resume: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,8 +112,43 @@ def run_command(launch: Launch, paths: WorkspacePaths) -> list[str]:
     return argv
 
 
-#: Command builders by launch kind (the orchestrator registers ``orchestration``).
-LAUNCHERS: dict[str, Callable[[Launch, WorkspacePaths], list[str]]] = {"run": run_command}
+def _refuse(location: str, message: str) -> WorkspaceError:
+    return WorkspaceError([Problem("request", location, message)])
+
+
+def orchestration_command(launch: Launch, paths: WorkspacePaths) -> list[str]:
+    """The command of an ``orchestration`` launch: ``iterbench orchestrate`` as a user types it."""
+    if launch.workers:
+        message = (
+            f"an orchestration's benchmark runs without xdist: expected 0, found {launch.workers}"
+        )
+        raise _refuse("workers", message)
+    argv = [sys.executable, "-m", "pytest_iterbench", "orchestrate", "--dir", str(paths.root)]
+    if launch.resume:
+        if StateFile(paths.root).load() is None:  # StateCorrupt names the file's problem
+            raise WorkspaceError([Problem(paths.state.name, "orchestration", "none to resume")])
+        return [*argv, "--resume"]
+    if launch.planner not in PLANNER_MODES:
+        raise _refuse(
+            "planner", f"expected one of {', '.join(PLANNER_MODES)}, found {launch.planner!r}"
+        )
+    if launch.planner != "manual":
+        if not launch.target.strip():
+            raise _refuse("target", f"the {launch.planner} planner needs a description of the task")
+        return [*argv, "--planner", launch.planner, "--", launch.target]
+    plan = (paths.root / (launch.target or paths.plan.name)).resolve()
+    if not plan.is_relative_to(paths.root) or not plan.is_file():
+        raise _refuse(
+            "target", f"expected a plan file inside the workspace, found {launch.target!r}"
+        )
+    return [*argv, "--planner", "manual", "--plan", str(plan)]
+
+
+#: Command builders by launch kind.
+LAUNCHERS: dict[str, Callable[[Launch, WorkspacePaths], list[str]]] = {
+    "run": run_command,
+    "orchestration": orchestration_command,
+}
 
 
 def check_launch(launch: Launch) -> None:
@@ -191,8 +242,9 @@ class SessionRunner:
     def current_own(self) -> Holder | None:
         """This studio's running session, after noticing (and releasing) one that ended."""
         with self._mutex:
-            if self.process is not None and self.process.poll() is not None:
-                self._release(self.process.returncode)
+            process = self.process
+            if process is not None and process.poll() is not None and not _group_alive(process.pid):
+                self._release(process.returncode)
             return self.holder
 
     def current(self) -> Holder | None:
@@ -236,16 +288,45 @@ class SessionRunner:
         }
 
     def close(self, timeout: float = 30.0) -> None:
-        """Stop the child (if any) and wait for it: the studio never leaves a session behind."""
+        """Stop the child (if any) and wait for its group: the studio never leaves a session behind."""
         if self.process is None:
             return
+        pid = self.process.pid
         self.stop()
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while self.current_own() is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.current_own() is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
             self.process.wait()
-        self.current_own()
+            while self.current_own() is not None and time.monotonic() < deadline + 5:
+                time.sleep(0.05)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a live process of the group ``pgid`` remains (an orchestration's pytest, a worker).
+
+    Zombies do not count: an orphan is reaped by whoever is PID 1, which in a
+    container may never do it.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="ascii", errors="replace").rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            return True
+    return False
 
 
 def _alive(pid: int) -> bool:
