@@ -188,3 +188,50 @@ def test_the_output_panel_draws_results_charts_code_and_failures(workspace, pyte
         screenshot(page, "output")
         page.close()
     assert errors == []
+
+
+def test_an_orchestrations_steps_are_listed_and_follow_its_events(workspace, browser):
+    from pytest_iterbench.orchestrator.state import Orchestration, StateFile, StepRecord
+    from pytest_iterbench.results.events import EventLog, events_path
+
+    workspace.iteration("good").builtin_metrics().run("run-001").write()
+    steps = [
+        StepRecord("plan", "plan", status="done", attempts=1),
+        StepRecord("benchmark:run-001", "benchmark", "run-001"),
+    ]
+    StateFile(workspace.root).save(
+        Orchestration({"kind": "plan", "path": "plan.json"}, "manual", steps=steps)
+    )
+    errors = []
+    row = '#steps tr[data-step="benchmark:run-001"]'
+    with studio(workspace.root) as server:
+        page = open_page(browser, server, errors)
+        page.click("#tab-workflow")
+        page.wait_for_selector('#steps tr[data-step="plan"][data-status="done"]')
+        page.wait_for_selector(f'{row}[data-status="pending"]')  # from state.json alone
+        with EventLog(events_path(workspace.root / ".iterbench" / "events")) as events:
+            events.emit(
+                "orchestration.start", task={"kind": "plan", "path": "plan.json"}, planner="manual"
+            )
+            events.emit("step.skip", step="plan", reason="done before, inputs unchanged")
+            events.emit(
+                "step.start",
+                step="benchmark:run-001",
+                kind="benchmark",
+                target="run-001",
+                attempt=1,
+            )
+            page.wait_for_selector(f'{row}[data-status="running"]')
+            assert page.text_content(f"{row} td:nth-child(3)") == "1"
+            assert "orchestration" in page.text_content("#holder")  # held by this (outside) process
+            page.select_option("#launch-kind", "orchestration")
+            assert page.is_visible("#launch-planner")
+            assert not page.is_visible("#launch-workers")
+            screenshot(page, "workflow-orchestration")
+            events.emit("step.finish", step="benchmark:run-001", status="failed", seconds=1.5,
+                        cost_usd=0.0, error="item failed: boom", produced=[])  # fmt: skip
+            events.emit("orchestration.finish", status="failed", cost_usd=0.0)
+        page.wait_for_selector(f'{row}[data-status="failed"]')
+        assert "boom" in page.text_content(f"{row} td:nth-child(6)")
+        assert "finished: failed" in page.text_content("#orchestration-label")
+    assert errors == []

@@ -9,6 +9,7 @@ from orchestrator_helpers import plan_document
 from studio_helpers import events_of, get_json, http, live, post_json, receive_until, studio
 
 from pytest_iterbench.orchestrator.state import StateFile
+from pytest_iterbench.studio.live import LiveState
 from pytest_iterbench.studio.sessions import Launch, orchestration_command
 from pytest_iterbench.workspace.paths import WorkspacePaths
 
@@ -150,3 +151,36 @@ def test_the_orchestration_command_is_the_one_a_user_types(planned):
     assert argv[6:] == ["--planner", "manual", "--plan", str(planned / "plan.json")]
     described = orchestration_command(Launch("orchestration", "-x digits", planner="kernel"), paths)
     assert described[6:] == ["--planner", "kernel", "--", "-x digits"]
+
+
+def test_the_live_state_folds_an_orchestrations_events_as_the_page_does():
+    state = LiveState()
+    for event in (
+        {"event": "step.start", "step": "stray", "attempt": 1},  # before any start: ignored
+        {"event": "orchestration.start", "task": {"kind": "plan"}, "planner": "manual", "pid": 7},
+        {"event": "step.skip", "step": "plan", "reason": "done before, inputs unchanged"},
+        {"event": "step.start", "step": "benchmark:r", "kind": "benchmark", "target": "r", "attempt": 2},
+        {"event": "step.finish", "step": "benchmark:r", "status": "failed", "seconds": 1.5,
+         "cost_usd": 0.25, "error": "boom"},
+        {"event": "orchestration.push", "remote": "origin", "ok": False, "error": "offline"},
+        {"event": "orchestration.finish", "status": "failed", "cost_usd": 0.25},
+    ):  # fmt: skip
+        state.fold(event)
+    folded = state.snapshot()["orchestration"]
+    assert (folded["planner"], folded["finished"], folded["status"]) == ("manual", True, "failed")
+    assert folded["steps"]["plan"] == {
+        "id": "plan",
+        "status": "done",
+        "note": "done before, inputs unchanged",
+    }
+    step = folded["steps"]["benchmark:r"]
+    assert (step["status"], step["attempt"], step["cost_usd"], step["error"]) == (
+        "failed",
+        2,
+        0.25,
+        "boom",
+    )
+    assert set(folded["steps"]) == {"plan", "benchmark:r"}
+    assert folded["push"]["error"] == "offline"
+    assert state.snapshot()["other"] == []
+    assert state.orchestration_outside(None) is None  # finished

@@ -33,7 +33,15 @@ def small(workspace):
 def test_every_route_and_the_websocket_refuse_a_request_without_the_right_token(small):
     app = create_app(small.root, TOKEN)
     paths = sorted({concrete(getattr(route, "path", "")) for route in app.routes})
-    assert {"/", "/health", "/execute", "/api/results", "/ws", "/static"} <= set(paths)
+    assert {
+        "/",
+        "/health",
+        "/execute",
+        "/api/results",
+        "/api/orchestration",
+        "/ws",
+        "/static",
+    } <= set(paths)
     with studio(small.root) as server:
         for path in paths:
             if path == "/ws":

@@ -57,6 +57,15 @@ def _version() -> str:
         return "unknown"
 
 
+def _task_text(task: Any) -> str:
+    """An orchestration's task in a few words: ``plan plan.json``, or its description."""
+    if not isinstance(task, dict):
+        return str(task)
+    if task.get("kind") == "description":
+        return str(task.get("description"))
+    return f"{task.get('kind')} {task.get('path')}"
+
+
 class Studio:
     """The state one app serves: the workspace, its session runner, its live hub."""
 
@@ -90,7 +99,7 @@ class Studio:
             return None
         return {
             "kind": "orchestration",
-            "target": json.dumps(found.get("task"), default=str),
+            "target": _task_text(found.get("task")),
             "workers": 0,
             "pid": found.get("pid"),
             "since": found.get("started_at"),

@@ -16,9 +16,11 @@
     return match ? decodeURIComponent(match[1]) : "";
   }());
   var SVG = "http://www.w3.org/2000/svg";
+  var ORCHESTRATION_EVENTS = { "orchestration.start": 1, "orchestration.finish": 1, "orchestration.push": 1,
+                               "step.start": 1, "step.finish": 1, "step.skip": 1 };
   var FINAL = { passed: 1, failed: 1, error: 1, skipped: 1, "not run": 1, interrupted: 1 };
   var state = { sessions: {}, order: [], workspace: null, plan: null, holder: null,
-                results: null, selected: null };
+                results: null, selected: null, orchestration: null, orchState: null };
   /* When each item's final state was drawn (ms since the epoch), for benchmarks/bench_studio.py. */
   var shown = {};
   window.iterbenchStudio = { shown: shown, state: state };
@@ -289,14 +291,41 @@
     box.appendChild(el("p", { text: "Steps of " + run.id + ": each of " + run.iteration_ids.join(", ") + " measured on " + run.metric_ids.join(", ") + "." }));
   }
 
+  var HELP = {
+    run: "Start runs python -m pytest --iterbench RUN -n WORKERS in the workspace; Stop interrupts it like Ctrl-C (results so far are kept).",
+    orchestration: "Start runs python -m pytest_iterbench orchestrate (the planner, the plan file or description, or --resume) in the workspace; Stop interrupts it like Ctrl-C: state.json keeps every step done, and resume continues with the first one not done."
+  };
+
+  function showLaunchFields() {
+    var kind = $("launch-kind").value;
+    var manual = $("launch-planner").value === "manual";
+    if (kind === "run") { $("orchestration-fields").setAttribute("hidden", "hidden"); $("run-fields").removeAttribute("hidden"); }
+    else { $("run-fields").setAttribute("hidden", "hidden"); $("orchestration-fields").removeAttribute("hidden"); }
+    $("launch-help").textContent = HELP[kind];
+    $("launch-task-label").textContent = manual ? "Plan file" : "Description";
+    if (manual && !$("launch-task").value) { $("launch-task").value = "plan.json"; }
+    if (!manual && $("launch-task").value === "plan.json") { $("launch-task").value = ""; }
+    $("launch-task").disabled = $("launch-resume").checked;
+    $("launch-planner").disabled = $("launch-resume").checked;
+  }
+
+  function launchBody() {
+    if ($("launch-kind").value === "run") {
+      return { kind: "run", target: $("launch-run").value, workers: parseInt($("launch-workers").value, 10) || 0 };
+    }
+    return { kind: "orchestration", planner: $("launch-planner").value, target: $("launch-task").value, resume: $("launch-resume").checked, workers: 0 };
+  }
+
   function setupWorkflow() {
     $("launch-run").addEventListener("change", showSteps);
+    ["launch-kind", "launch-planner", "launch-resume"].forEach(function (id) { $(id).addEventListener("change", showLaunchFields); });
+    showLaunchFields();
     $("start").addEventListener("click", function () {
-      var body = JSON.stringify({ kind: "run", target: $("launch-run").value, workers: parseInt($("launch-workers").value, 10) || 0 });
+      var body = JSON.stringify(launchBody());
       $("start").disabled = true;
       request("POST", "/execute", body, function (data, error) {
         if (error) { message(error + (data && data.holder ? "" : "")); $("start").disabled = false; return; }
-        message("Started " + data.started.target + " (pid " + data.started.pid + ").", "info");
+        message("Started " + data.started.kind + " " + data.started.target + " (pid " + data.started.pid + ").", "info");
       }, null);
     });
     $("stop").addEventListener("click", function () {
@@ -320,9 +349,39 @@
   }
 
   /* The same folding rules as studio/live.py. */
+  function foldOrchestration(event) {
+    var kind = event.event;
+    var orch = state.orchestration;
+    var step;
+    if (kind === "orchestration.start") {
+      state.orchestration = { task: event.task, planner: event.planner, pid: event.pid, started_at: event.at, finished: false,
+                              status: "running", cost_usd: null, push: null, steps: {} };
+      return;
+    }
+    if (!orch) { return; }
+    if (kind === "step.start") {
+      orch.steps[event.step] = { id: event.step, kind: event.kind, target: event.target, attempt: event.attempt, status: "running", started_at: event.at };
+      return;
+    }
+    if (kind === "orchestration.push") { orch.push = { remote: event.remote, ok: event.ok, error: event.error, at: event.at }; return; }
+    if (kind === "orchestration.finish") {
+      orch.finished = true; orch.status = event.status; orch.cost_usd = event.cost_usd; orch.finished_at = event.at;
+      return;
+    }
+    step = orch.steps[event.step] = orch.steps[event.step] || { id: event.step };
+    if (kind === "step.finish") {
+      ["status", "seconds", "cost_usd", "error"].forEach(function (name) { step[name] = event[name]; });
+      step.finished_at = event.at;
+    } else if (kind === "step.skip") {
+      step.status = "done";
+      step.note = event.reason;
+    }
+  }
+
   function fold(event) {
     var kind = event.event;
     var session;
+    if (ORCHESTRATION_EVENTS[kind]) { foldOrchestration(event); return null; }
     if (kind === "session.start") {
       session = { session_id: event.session_id, run_id: event.run_id, pid: event.pid, started_at: event.at,
                   workers: event.workers || 0, total: null, items: {}, finished: false, exitstatus: null, counts: {} };
@@ -358,7 +417,80 @@
     state.sessions = {};
     state.order = [];
     (data.sessions || []).forEach(function (s) { state.sessions[s.session_id] = s; state.order.push(s.session_id); });
+    state.orchestration = data.orchestration || null;
     drawItems();
+    loadOrchestration();
+  }
+
+  /* --- orchestration steps: state.json's list, overlaid with what the live events say -- */
+
+  function loadOrchestration() {
+    request("GET", "/api/orchestration", undefined, function (data, error) {
+      if (error && data && data.error && data.error.indexOf("no orchestration") === 0) { state.orchState = null; }
+      else if (error) { message(error); return; }
+      else { state.orchState = data; }
+      drawSteps();
+    }, null);
+  }
+
+  function mergedSteps() {
+    var rows = [];
+    var byId = {};
+    var live = state.orchestration ? state.orchestration.steps : {};
+    ((state.orchState && state.orchState.steps) || []).forEach(function (s) {
+      var row = { id: s.id, status: s.status, attempts: s.attempts, seconds: s.seconds, cost_usd: s.cost_usd,
+                  note: s.error || (s.outputs && s.outputs.reason) || "" };
+      byId[s.id] = row;
+      rows.push(row);
+    });
+    Object.keys(live).forEach(function (id) {
+      var s = live[id];
+      var row = byId[id];
+      if (!row) { row = byId[id] = { id: id, attempts: 0 }; rows.push(row); }
+      row.status = s.status || row.status;
+      if (s.attempt && s.attempt > (row.attempts || 0)) { row.attempts = s.attempt; }
+      if (s.seconds !== undefined && s.status !== "running") { row.seconds = s.seconds; }
+      if (s.cost_usd !== undefined && s.cost_usd !== null) { row.cost_usd = s.cost_usd; }
+      if (s.status === "running") { row.note = ""; }
+      if (s.error) { row.note = s.error; } else if (s.note) { row.note = s.note; }
+    });
+    return rows;
+  }
+
+  function taskText(task) {
+    if (!task) { return "?"; }
+    if (task.kind === "description") { return "“" + task.description + "”"; }
+    return task.kind + " " + task.path;
+  }
+
+  function orchestrationLabel(rows) {
+    var live = state.orchestration;
+    var saved = state.orchState;
+    var planner = live ? live.planner : saved && saved.planner;
+    var task = live ? live.task : saved && saved.task;
+    var cost = live && live.finished ? live.cost_usd : saved && saved.cost_usd;
+    var held = state.holder && state.holder.kind === "orchestration";
+    var where = held ? "running" : (live && live.finished ? "finished: " + live.status : "not running (resume continues it)");
+    var done = rows.filter(function (r) { return r.status === "done" || r.status === "skipped"; }).length;
+    return "Orchestration (planner " + planner + ", task: " + taskText(task) + "): " + where + " · " + done + "/" + rows.length +
+      " steps done" + (cost === null || cost === undefined ? "" : " · cost $" + Number(cost).toFixed(4));
+  }
+
+  function drawSteps() {
+    var rows = mergedSteps();
+    var table = $("steps");
+    var body = clear(table.getElementsByTagName("tbody")[0]);
+    if (!rows.length) { table.setAttribute("hidden", "hidden"); $("orchestration-label").textContent = ""; return; }
+    table.removeAttribute("hidden");
+    $("orchestration-label").textContent = orchestrationLabel(rows);
+    rows.forEach(function (r) {
+      body.appendChild(el("tr", { className: "state-" + r.status, "data-step": r.id, "data-status": r.status }, [
+        el("td", { text: r.id }), el("td", { className: "state", text: r.status }), el("td", { className: "num", text: String(r.attempts || 0) }),
+        el("td", { className: "num", text: r.seconds === null || r.seconds === undefined ? "" : Number(r.seconds).toFixed(1) }),
+        el("td", { className: "num", text: r.cost_usd === null || r.cost_usd === undefined ? "" : "$" + Number(r.cost_usd).toFixed(4) }),
+        el("td", { text: String(r.note || "").split("\n")[0] })
+      ]));
+    });
   }
 
   function currentSession() {
@@ -416,10 +548,19 @@
       if (data.type === "snapshot") { snapshot(data); }
       else if (data.type === "events") {
         var finished = false;
-        data.events.forEach(function (e) { fold(e); if (e.event === "session.finish") { finished = true; } });
+        var steps = false;
+        var saved = false;
+        data.events.forEach(function (e) {
+          fold(e);
+          if (e.event === "session.finish" || e.event === "orchestration.finish") { finished = true; }
+          if (ORCHESTRATION_EVENTS[e.event]) { steps = true; }
+          if (e.event === "step.finish" || e.event === "orchestration.start" || e.event === "orchestration.finish") { saved = true; }
+        });
         scheduleDraw();
+        if (steps) { drawSteps(); }
+        if (saved) { loadOrchestration(); }
         if (finished) { loadWorkspace(); }
-      } else if (data.type === "session") { showHolder(data); }
+      } else if (data.type === "session") { showHolder(data); drawSteps(); }
       else if (data.type === "error") { message(data.error); }
     };
     socket.onclose = function () {
