@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_iterbench.errors import IterbenchError, WorkspaceError
+from pytest_iterbench.kernel.commands import (
+    add_kernel_parser,
+    kernel_planner_factory,
+    run_kernel_command,
+)
 from pytest_iterbench.llm.commands import add_costs_parser, add_plan_parser, run_costs, run_plan
 from pytest_iterbench.llm.errors import PlanInvalid
 from pytest_iterbench.report.gate import compare_stored_sessions, workspace_tolerances
@@ -68,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_notebook_parser(commands)
     add_plan_parser(commands)
     add_costs_parser(commands)
+    add_kernel_parser(commands)
     return parser
 
 
@@ -159,7 +165,9 @@ def main(argv: Sequence[str] | None = None, *, http_client: httpx2.Client | None
         if args.command == "notebook":
             return _notebook(args, http_client)
         if args.command == "plan":
-            return run_plan(args, http_client)
+            return run_plan(args, http_client, {"kernel": kernel_planner_factory})
+        if args.command == "kernel":
+            return run_kernel_command(args)
         if args.command == "costs":
             return run_costs(args)
         if args.command == "validate":

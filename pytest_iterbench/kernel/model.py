@@ -124,19 +124,33 @@ class LoadedKernel:
     load_seconds: float
 
 
-@functools.lru_cache(maxsize=2)
-def load_kernel(adapter: Path | None = ADAPTER_DIR) -> LoadedKernel:
-    """The base model with ``adapter`` merged (None: the base alone), loaded once per process."""
+def load_base() -> tuple[Any, Any]:
+    """A fresh float32 copy of the base model and its tokenizer (for training: not shared)."""
     torch, transformers = _requirements()
-    start = time.perf_counter()
     base = converted_dir(gguf_file())
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(base))
     model = transformers.AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32)
+    return model, tokenizer
+
+
+@functools.lru_cache(maxsize=2)
+def load_kernel(adapter: Path | None = ADAPTER_DIR, *, quantize: bool = True) -> LoadedKernel:
+    """The base model with ``adapter`` merged (None: the base alone), loaded once per process.
+
+    ``quantize``: the linear layers' weights in int8 (``torch.ao`` dynamic
+    quantization), which halved the CPU time per plan when measured.
+    """
+    torch, _ = _requirements()
+    start = time.perf_counter()
+    model, tokenizer = load_base()
     name = BASE_NAME
     if adapter is not None and (adapter / "adapter_config.json").is_file():
         model = merge_adapter(model, adapter)
         name = f"{BASE_NAME}+{adapter_version(adapter)}"
     model.eval()
+    if quantize:
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        name += "-int8"
     return LoadedKernel(model, tokenizer, name, time.perf_counter() - start)
 
 

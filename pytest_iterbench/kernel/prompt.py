@@ -13,10 +13,7 @@ from __future__ import annotations
 import re
 
 MAX_TASK_CHARS = 600
-SYSTEM = (
-    "You plan machine-learning experiments. Read the task and write the compact plan: "
-    "its kind, approaches (name/s|m|l), metrics, repeats."
-)
+SYSTEM = "Write the compact ML experiment plan for the task."
 _PATTERNS = (
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "<email>"),
     (re.compile(r"https?://\S+"), "<url>"),
