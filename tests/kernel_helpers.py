@@ -21,7 +21,9 @@ def tiny_tokenizer():
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    corpus = [grammar(), SYSTEM] + [e.prompt + "\n" + e.completion for e in synthetic_examples(60, seed=1)]
+    corpus = [grammar(), SYSTEM] + [
+        e.prompt + "\n" + e.completion for e in synthetic_examples(60, seed=1)
+    ]
     backend = Tokenizer(models.BPE())
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     backend.decoder = decoders.ByteLevel()

@@ -20,6 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"harness"}),
     frozenset({"llm"}),
     frozenset({"notebook"}),  # its claude-api solver drives the LLM layer
+    frozenset({"kernel"}),  # the local planner model: above the LLM layer, registered by cli
     frozenset({"hookspec", "plugin", "cli", "api", "__init__", "__main__"}),
 )
 #: Rooms of one layer that may not import each other (siblings, not a stack).

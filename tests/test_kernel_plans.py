@@ -9,7 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_iterbench.kernel.baseline import baseline_compact, guess_kind
-from pytest_iterbench.kernel.catalogue import APPROACHES, COST_METRICS, KINDS, QUALITY_METRICS, REPEATS
+from pytest_iterbench.kernel.catalogue import (
+    APPROACHES,
+    COST_METRICS,
+    KINDS,
+    QUALITY_METRICS,
+    REPEATS,
+)
 from pytest_iterbench.kernel.compact import CompactPlan, CompactPlanError, parse_compact
 from pytest_iterbench.kernel.dataset import split, synthetic_examples, trace_examples
 from pytest_iterbench.kernel.expander import Stamp, expand
@@ -56,7 +62,11 @@ def _busy_workspace(root):
     metrics = [{"id": "accuracy", "higher_is_better": True, "unit": "%"}]
     runs = [{"id": "kernel-run-1", "iteration_ids": ["logreg-m"], "metric_ids": ["accuracy"]}]
     (root / "iterations" / "naive_s").write_text("a file where a folder would go")
-    for name, key, entries in (("iterations.json", "iterations", iterations), ("metrics.json", "metrics", metrics), ("runs.json", "runs", runs)):
+    for name, key, entries in (
+        ("iterations.json", "iterations", iterations),
+        ("metrics.json", "metrics", metrics),
+        ("runs.json", "runs", runs),
+    ):
         (root / name).write_text(json.dumps({key: entries}))
     return root
 
@@ -73,19 +83,30 @@ def test_every_compact_plan_expands_to_a_plan_the_validator_accepts(tmp_path_fac
     existing = Existing.read(_busy_workspace(root) if busy else root)
     document = expand(plan, PlanTask.from_description("a task"), existing, STAMP)
     assert plan_problems(document, existing) == []
-    assert [it["parameters"]["seed"] for it in document["iterations"]] == [0] * len(document["iterations"])
+    assert [it["parameters"]["seed"] for it in document["iterations"]] == [0] * len(
+        document["iterations"]
+    )
     assert len(document["iterations"]) == len(plan.approaches) + (len(plan.size) == 2)
 
 
 def test_expansion_avoids_the_workspaces_ids_and_folders_and_applies(tmp_path):
     root = _busy_workspace(tmp_path)
-    plan = CompactPlan("classification", ("logreg", "gboost"), ("m", "l"), ("accuracy", "f1_macro", "execution_time"), 3)
+    plan = CompactPlan(
+        "classification",
+        ("logreg", "gboost"),
+        ("m", "l"),
+        ("accuracy", "f1_macro", "execution_time"),
+        3,
+    )
     document = expand(plan, PlanTask.from_description("Detect spam"), Existing.read(root), STAMP)
     ids = [it["id"] for it in document["iterations"]]
     assert ids == ["logreg-m-2", "gboost-m", "gboost-l"]
     assert document["iterations"][2]["parent"] == "gboost-m"
     assert document["iterations"][2]["parameters"] == {"n_estimators": 400, "seed": 0}
-    assert [m["id"] for m in document["metrics"]] == ["f1_macro", "execution_time"]  # accuracy is held
+    assert [m["id"] for m in document["metrics"]] == [
+        "f1_macro",
+        "execution_time",
+    ]  # accuracy is held
     assert document["runs"][0] | {"iteration_ids": ids} == document["runs"][0]
     assert (document["runs"][0]["id"], document["runs"][0]["seeds"]) == ("kernel-run-2", [0, 1, 2])
     from pytest_iterbench.llm.plan import Plan
@@ -124,7 +145,13 @@ def test_the_reference_plan_scores_one_and_an_invalid_plan_zero(tmp_path):
 
 def test_the_score_drops_with_the_wrong_kind_and_missing_approaches(tmp_path):
     existing = Existing.read(tmp_path)
-    reference = CompactPlan("regression", ("ridge", "random_forest", "gboost"), ("m",), ("rmse", "r2", "execution_time"), 3)
+    reference = CompactPlan(
+        "regression",
+        ("ridge", "random_forest", "gboost"),
+        ("m",),
+        ("rmse", "r2", "execution_time"),
+        3,
+    )
     partial = CompactPlan("regression", ("ridge",), ("m",), ("rmse", "execution_time"), 3)
     wrong = CompactPlan("classification", ("logreg",), ("m",), ("accuracy",), 1)
     task = PlanTask.from_description("Predict prices")
@@ -133,7 +160,10 @@ def test_the_score_drops_with_the_wrong_kind_and_missing_approaches(tmp_path):
         for plan in (reference, partial, wrong)
     ]
     assert scores[0].total > scores[1].total > scores[2].total
-    assert (scores[1].parts["kind"], scores[1].parts["approaches"]) == (1.0, pytest.approx(1 / 3, abs=1e-3))
+    assert (scores[1].parts["kind"], scores[1].parts["approaches"]) == (
+        1.0,
+        pytest.approx(1 / 3, abs=1e-3),
+    )
     assert scores[2].parts["kind"] == 0.0
 
 
@@ -141,18 +171,37 @@ def test_the_claude_planners_plan_is_scored_too(tmp_path):
     (tmp_path / "iterations" / "v1").mkdir(parents=True)
     (tmp_path / "iterations" / "v1" / "main.py").write_text("def run(parameters):\n    return {}\n")
     held = {
-        "iterations": [{"id": "v1-baseline", "source_path": "iterations/v1", "entry_point": "main.py"}],
-        "metrics": [{"id": m, "higher_is_better": True, "unit": ""} for m in ("accuracy", "f1_macro", "exec_time", "peak_memory")],
+        "iterations": [
+            {"id": "v1-baseline", "source_path": "iterations/v1", "entry_point": "main.py"}
+        ],
+        "metrics": [
+            {"id": m, "higher_is_better": True, "unit": ""}
+            for m in ("accuracy", "f1_macro", "exec_time", "peak_memory")
+        ],
     }
     for key, entries in held.items():
         (tmp_path / f"{key}.json").write_text(json.dumps({key: entries}))
     answer = digits_plan_answer()
-    document = {**answer, "plan_version": 1, "description": "d", "source": {"kind": "description"}, "planner": "claude-api", "created_at": "2026-11-30T12:00:00Z"}
+    document = {
+        **answer,
+        "plan_version": 1,
+        "description": "d",
+        "source": {"kind": "description"},
+        "planner": "claude-api",
+        "created_at": "2026-11-30T12:00:00Z",
+    }
     existing = Existing.read(tmp_path)
     assert plan_problems(document, existing) == []
-    reference = CompactPlan("classification", ("knn", "random_forest", "svm"), ("m",), ("accuracy", "f1_macro", "execution_time"), 1)
+    reference = CompactPlan(
+        "classification",
+        ("knn", "random_forest", "svm"),
+        ("m",),
+        ("accuracy", "f1_macro", "execution_time"),
+        1,
+    )
     score = sullivan_score(document, reference, existing)
-    assert score.parts["kind"] == 1.0 and score.parts["approaches"] == pytest.approx(1.0)
+    assert score.parts["kind"] == 1.0
+    assert score.parts["approaches"] == pytest.approx(1.0)
 
 
 def test_the_synthetic_set_covers_every_kind_and_the_baseline_trails_the_references(tmp_path):
@@ -163,39 +212,61 @@ def test_the_synthetic_set_covers_every_kind_and_the_baseline_trails_the_referen
     for example in examples[:60]:
         reference = parse_compact(example.completion)
         task = PlanTask.from_description(example.prompt)
-        baseline.append(sullivan_score(expand(baseline_compact(example.prompt), task, existing, STAMP), reference, existing).total)
+        baseline.append(
+            sullivan_score(
+                expand(baseline_compact(example.prompt), task, existing, STAMP), reference, existing
+            ).total
+        )
     assert 0.5 < sum(baseline) / len(baseline) < 0.95
 
 
 def test_held_out_examples_never_reach_the_training_side():
     examples = synthetic_examples(400, seed=5)
     train, heldout = split(examples + examples[:50])
-    assert heldout and not {e.prompt for e in train} & {e.prompt for e in heldout}
+    assert heldout
+    assert not {e.prompt for e in train} & {e.prompt for e in heldout}
     assert len(train) + len(heldout) == len({e.prompt for e in examples})
     assert {e.prompt for e in split(list(reversed(examples)))[1]} == {e.prompt for e in heldout}
 
 
 def test_traced_api_plans_become_anonymised_examples():
     task = "Classify digits for bob@example.org from /home/bob/data/digits.csv"
+
     def record(messages):
         return TraceRecord(
-            timestamp="2026-11-30T12:00:00Z", role="planner", model="claude", status="ok",
-            usage=TokenUsage(), cost_usd=0.01, latency_seconds=1.0, retries=0, prompt_sha256="x",
+            timestamp="2026-11-30T12:00:00Z",
+            role="planner",
+            model="claude",
+            status="ok",
+            usage=TokenUsage(),
+            cost_usd=0.01,
+            latency_seconds=1.0,
+            retries=0,
+            prompt_sha256="x",
             prompt={"messages": messages},
             answer=[{"type": "tool_use", "name": "submit_plan", "input": digits_plan_answer()}],
         )
+
     first = [{"role": "user", "content": f"Task:\n{task}\n\nThe workspace already holds:\n..."}]
     repaired = [*first, {"role": "assistant", "content": []}, {"role": "user", "content": "fix"}]
-    solver = TraceRecord("2026-11-30T12:00:00Z", "solver", "claude", "ok", TokenUsage(), None, 0.0, 0, "y")
+    solver = TraceRecord(
+        "2026-11-30T12:00:00Z", "solver", "claude", "ok", TokenUsage(), None, 0.0, 0, "y"
+    )
     [example] = trace_examples([record(first), record(repaired), solver])
     assert example.prompt == "Classify digits for <email> from <path>"
-    assert example.source == "trace" and example.completion.startswith("kind: classification\n")
+    assert example.source == "trace"
+    assert example.completion.startswith("kind: classification\n")
     assert parse_compact(example.completion).approaches == ("knn", "random_forest", "svm")
 
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [("Forecast next week's sales", "timeseries"), ("Group users without labels", "clustering"), ("Predict the price of a house", "regression"), ("Recognise digits in photos", "images")],
+    [
+        ("Forecast next week's sales", "timeseries"),
+        ("Group users without labels", "clustering"),
+        ("Predict the price of a house", "regression"),
+        ("Recognise digits in photos", "images"),
+    ],
 )
 def test_the_baseline_reads_the_kind_from_keywords(text, kind):
     assert guess_kind(text) == kind

@@ -156,9 +156,15 @@ def load_kernel(adapter: Path | None = ADAPTER_DIR, *, quantize: bool = True) ->
 
 def merge_adapter(model: Any, adapter: Path) -> Any:
     """``model`` with the LoRA adapter in ``adapter`` merged into its weights."""
+    import warnings
+
     from peft import PeftModel
 
-    return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    with warnings.catch_warnings():  # peft still asks transformers a deprecated question
+        warnings.filterwarnings(
+            "ignore", "`is_gradient_checkpointing` is deprecated", FutureWarning
+        )
+        return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
 
 
 def adapter_version(adapter: Path) -> str:

@@ -142,7 +142,7 @@ def synthetic_task(rng: random.Random) -> SyntheticTask:
     constraints = [
         c for c in CONSTRAINTS if c != "imbalanced" or kind in ("classification", "text")
     ]
-    constraint: Constraint = rng.choice(constraints)  # type: ignore[assignment]
+    constraint: Constraint = rng.choice(constraints)
     who, what = rng.choice(DOMAINS[kind])
     n = f"{rng.randint(*SIZES[size]):,}"
     text = rng.choice(TEMPLATES[kind]).format(who=who, what=what, n=n)

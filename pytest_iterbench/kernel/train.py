@@ -19,6 +19,7 @@ import json
 import random
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,11 @@ def with_lora(model: Any, recipe: Recipe) -> Any:
         layers_to_transform=list(range(max(0, layers - recipe.layers), layers)),
         task_type="CAUSAL_LM",
     )
-    return get_peft_model(model, config)
+    with warnings.catch_warnings():  # peft still asks transformers a deprecated question
+        warnings.filterwarnings(
+            "ignore", "`is_gradient_checkpointing` is deprecated", FutureWarning
+        )
+        return get_peft_model(model, config)
 
 
 def train(
