@@ -149,9 +149,20 @@ def load_kernel(adapter: Path | None = ADAPTER_DIR, *, quantize: bool = True) ->
         name = f"{BASE_NAME}+{adapter_version(adapter)}"
     model.eval()
     if quantize:
-        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        model = _int8(torch, model)
         name += "-int8"
     return LoadedKernel(model, tokenizer, name, time.perf_counter() - start)
+
+
+def _int8(torch: Any, model: Any) -> Any:
+    """Dynamic int8 quantisation of the linear layers (torch.ao: deprecated in favour of torchao,
+    which is not installed here; its warning says so and is silenced, the call still works)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "torch.quantize_per_tensor", UserWarning)
+        warnings.filterwarnings("ignore", ".*torch.ao.quantization.*", DeprecationWarning)
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def merge_adapter(model: Any, adapter: Path) -> Any:

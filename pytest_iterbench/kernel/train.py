@@ -156,7 +156,10 @@ def _step(model: Any, tokenizer: Any, batch: list[Example], optimiser: Any, done
 def save_adapter(result: TrainResult, directory: Path, *, data_sha256: str, base: str) -> Path:
     """Write the adapter and ``recipe.json`` (recipe, data hash, what training did)."""
     directory.mkdir(parents=True, exist_ok=True)
+    for config in result.model.peft_config.values():  # the base's name, not this machine's cache path
+        config.base_model_name_or_path = base
     result.model.save_pretrained(str(directory))
+    (directory / "README.md").unlink(missing_ok=True)  # peft's blank model card template
     record = {
         "base": base,
         "data_sha256": data_sha256,
