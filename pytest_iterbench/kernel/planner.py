@@ -8,8 +8,8 @@ latency, cost) in ``.iterbench/traces/``.
 
 Cost: ``cost_usd = cpu_seconds × CPU_HOUR_USD / 3600``, where
 ``CPU_HOUR_USD = 0.05`` is an on-demand cloud vCPU-hour, rounded up (a
-laptop's electricity costs less). At ~1.5 CPU-seconds a plan that is about
-$0.00002, fifty times under the seed's $0.001 target.
+laptop's electricity costs less). At about 2 CPU-seconds a plan that is
+about $0.00003, thirty times under the seed's $0.001 target.
 
 >>> planner = kernel_planner(Path("."))  # doctest: +SKIP
 >>> planner.plan(PlanTask.from_description("Forecast daily sales"), Path(".")).iterations[0]["id"]  # doctest: +SKIP
