@@ -7,12 +7,14 @@ import random
 
 from pytest_iterbench.kernel.compact import grammar
 from pytest_iterbench.kernel.dataset import synthetic_examples
+from pytest_iterbench.kernel.model import offline
 from pytest_iterbench.kernel.prompt import SYSTEM
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+offline()  # no test reaches a model hub
 SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
 

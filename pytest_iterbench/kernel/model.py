@@ -171,6 +171,7 @@ def merge_adapter(model: Any, adapter: Path) -> Any:
     """``model`` with the LoRA adapter in ``adapter`` merged into its weights."""
     import warnings
 
+    offline()
     from peft import PeftModel
 
     with warnings.catch_warnings():  # peft still asks transformers a deprecated question

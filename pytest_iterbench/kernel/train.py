@@ -26,6 +26,7 @@ from typing import Any
 
 from pytest_iterbench.atomic import write_text_atomically
 from pytest_iterbench.kernel.dataset import Example
+from pytest_iterbench.kernel.model import offline
 from pytest_iterbench.kernel.prompt import messages
 
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
@@ -73,6 +74,8 @@ def encode(tokenizer: Any, example: Example) -> tuple[list[int], list[int]]:
 def with_lora(model: Any, recipe: Recipe) -> Any:
     """``model`` wrapped with a fresh LoRA adapter on its top ``recipe.layers`` blocks."""
     from peft import LoraConfig, get_peft_model
+
+    offline()
 
     layers = model.config.num_hidden_layers
     config = LoraConfig(
@@ -156,10 +159,12 @@ def _step(model: Any, tokenizer: Any, batch: list[Example], optimiser: Any, done
 def save_adapter(result: TrainResult, directory: Path, *, data_sha256: str, base: str) -> Path:
     """Write the adapter and ``recipe.json`` (recipe, data hash, what training did)."""
     directory.mkdir(parents=True, exist_ok=True)
-    for config in result.model.peft_config.values():  # the base's name, not this machine's cache path
-        config.base_model_name_or_path = base
     result.model.save_pretrained(str(directory))
     (directory / "README.md").unlink(missing_ok=True)  # peft's blank model card template
+    config_file = directory / "adapter_config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config["base_model_name_or_path"] = base  # the base's name, not this machine's cache path
+    write_text_atomically(config_file, json.dumps(config, indent=2, sort_keys=True) + "\n")
     record = {
         "base": base,
         "data_sha256": data_sha256,
