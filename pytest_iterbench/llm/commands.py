@@ -199,11 +199,16 @@ def _summary(plan: Plan) -> None:
         print(f"{kind}: {', '.join(e['id'] for e in plan.entries(kind)) or 'none'}")
     if plan.cost is not None:
         usd = plan.cost["cost_usd"]
-        cost = "unknown (model not in the price table)" if usd is None else f"${usd:.4f}"
+        cost = "unknown (model not in the price table)" if usd is None else _usd(usd)
         print(
             f"cost: {cost} for {plan.cost['calls']} call(s): {plan.cost['input_tokens']:,} input, "
             f"{plan.cost['cache_read_input_tokens']:,} cache-read, {plan.cost['output_tokens']:,} output tokens"
         )
+
+
+def _usd(usd: float) -> str:
+    """Four decimals, or six for a local planner's fractions of a cent."""
+    return f"${usd:.4f}" if usd >= 0.0001 or usd == 0 else f"${usd:.6f}"
 
 
 @contextmanager
