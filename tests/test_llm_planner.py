@@ -25,7 +25,7 @@ from pytest_iterbench.llm.fake_api import (
     tool_answer,
 )
 from pytest_iterbench.llm.plan import Plan, answer_schema, check_plan
-from pytest_iterbench.llm.planner import ClaudePlanner, KernelPlanner
+from pytest_iterbench.llm.planner import ClaudePlanner, local_planner
 from pytest_iterbench.llm.pricing import TokenUsage
 from pytest_iterbench.llm.secrets import ApiKey
 from pytest_iterbench.llm.tasks import PlanTask
@@ -345,11 +345,9 @@ def test_apply_plan_restores_the_workspace_when_the_final_check_fails(ws, monkey
     assert not (ws / "iterations" / "v4_svm_rbf").exists()
 
 
-def test_kernel_mode_is_not_available_yet(ws, capsys):
-    with pytest.raises(PlannerUnavailable, match="'kernel' is not available"):
-        KernelPlanner().plan(PlanTask.from_description(DIGITS), ws)
-    assert cli.main(["plan", DIGITS, "--planner", "kernel", "--dir", str(ws)]) == 1
-    assert "planner 'kernel' is not available" in capsys.readouterr().err
+def test_a_local_mode_without_a_registered_planner_is_unavailable(ws):
+    with pytest.raises(PlannerUnavailable, match="'kernel' is not available: no local planner"):
+        local_planner("kernel", {}, ws, True)
 
 
 def test_the_seeds_flags(ws, capsys):

@@ -39,7 +39,7 @@ from pytest_iterbench.llm.errors import (
 )
 from pytest_iterbench.llm.messages import LlmRequest, LlmResponse, MessageSender
 from pytest_iterbench.llm.plan import Plan, check_plan
-from pytest_iterbench.llm.planner import ClaudePlanner, KernelPlanner, Planner, load_manual_plan
+from pytest_iterbench.llm.planner import ClaudePlanner, Planner, load_manual_plan
 from pytest_iterbench.llm.pricing import PRICE_TABLE_DATE, TokenUsage, cost
 from pytest_iterbench.llm.review_types import Attempt, Failure, LoopResult, Review
 from pytest_iterbench.llm.reviewer import ClaudeReviewer, review_loop
@@ -74,7 +74,6 @@ __all__ = [
     "ClientConfig",
     "CostTotals",
     "Failure",
-    "KernelPlanner",
     "LlmCostMetric",
     "LlmError",
     "LlmInputTokensMetric",

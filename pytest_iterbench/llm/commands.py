@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -34,8 +34,10 @@ from pytest_iterbench.llm.plan import Plan
 from pytest_iterbench.llm.planner import (
     PLANNER_MODES,
     ClaudePlanner,
-    KernelPlanner,
+    Planner,
+    PlannerFactory,
     load_manual_plan,
+    local_planner,
 )
 from pytest_iterbench.llm.secrets import KEY_WARNING, resolve_api_key
 from pytest_iterbench.llm.tasks import PlanTask
@@ -123,14 +125,19 @@ def run_costs(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_plan(args: argparse.Namespace, http_client: httpx2.Client | None = None) -> int:
+def run_plan(
+    args: argparse.Namespace,
+    http_client: httpx2.Client | None = None,
+    local: Mapping[str, PlannerFactory] | None = None,
+) -> int:
+    """``iterbench plan``; ``local`` maps local modes (``kernel``) to their planner factories."""
     mode = _mode(args)
     root = chosen_dir(args).resolve()
     with _warnings_to_stderr():
         if mode == "manual":
             plan = load_manual_plan(args.plan or root / "plan.json", root)
         else:
-            plan = _planner(mode, args, root, http_client).plan(_task(args), root)
+            plan = _planner(mode, args, root, http_client, local or {}).plan(_task(args), root)
             _write_plan(plan, args.output or root / "plan.json")
     _summary(plan)
     if args.apply:
@@ -158,10 +165,14 @@ def _task(args: argparse.Namespace) -> PlanTask:
 
 
 def _planner(
-    mode: str, args: argparse.Namespace, root: Path, http_client: httpx2.Client | None
-) -> ClaudePlanner | KernelPlanner:
-    if mode == "kernel":
-        return KernelPlanner()
+    mode: str,
+    args: argparse.Namespace,
+    root: Path,
+    http_client: httpx2.Client | None,
+    local: Mapping[str, PlannerFactory],
+) -> Planner:
+    if mode != "claude-api":
+        return local_planner(mode, local, root, not args.no_trace_content)
     try:
         from pytest_iterbench.llm.client import ClaudeClient  # the llm extra, only when used
     except ImportError as exc:
@@ -188,11 +199,16 @@ def _summary(plan: Plan) -> None:
         print(f"{kind}: {', '.join(e['id'] for e in plan.entries(kind)) or 'none'}")
     if plan.cost is not None:
         usd = plan.cost["cost_usd"]
-        cost = "unknown (model not in the price table)" if usd is None else f"${usd:.4f}"
+        cost = "unknown (model not in the price table)" if usd is None else _usd(usd)
         print(
             f"cost: {cost} for {plan.cost['calls']} call(s): {plan.cost['input_tokens']:,} input, "
             f"{plan.cost['cache_read_input_tokens']:,} cache-read, {plan.cost['output_tokens']:,} output tokens"
         )
+
+
+def _usd(usd: float) -> str:
+    """Four decimals, or six for a local planner's fractions of a cent."""
+    return f"${usd:.4f}" if usd >= 0.0001 or usd == 0 else f"${usd:.6f}"
 
 
 @contextmanager

@@ -3,7 +3,8 @@
 Three modes, the seed's ``planning_mode``: ``manual`` checks a ``plan.json``
 written by a person or an interactive agent; ``claude-api`` asks Claude
 (structured output through a tool, one repair round on invalid answers);
-``kernel`` is the local planner model, not available yet.
+``kernel`` is the local planner model (:mod:`pytest_iterbench.kernel`),
+registered by the layer above through a ``PlannerFactory``.
 
 >>> planner = ClaudePlanner(client)  # doctest: +SKIP
 >>> plan = planner.plan(PlanTask.from_description("Classify digits"), Path("."))  # doctest: +SKIP
@@ -11,7 +12,7 @@ written by a person or an interactive agent; ``claude-api`` asks Claude
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -89,17 +90,26 @@ class ClaudePlanner:
         return {**answer, **metadata}
 
 
-class KernelPlanner:
-    """The local planner model ("kernel"): its own issue; until then, ``PlannerUnavailable``."""
+PlannerFactory = Callable[[Path, bool], Planner]
+"""Builds a local planner for a workspace (``store_content``: trace prompts and answers).
 
-    mode: PlannerMode = "kernel"
+Layers above this one (the kernel) register theirs with ``run_plan``: the LLM
+layer names no local model itself.
+"""
 
-    def plan(self, task: PlanTask, workspace: Path) -> Plan:
+
+def local_planner(
+    mode: str, factories: Mapping[str, PlannerFactory], workspace: Path, store_content: bool
+) -> Planner:
+    """The planner that ``factories`` registers for ``mode``; ``PlannerUnavailable`` without one."""
+    factory = factories.get(mode)
+    if factory is None:
         raise PlannerUnavailable(
-            "kernel",
-            "the local planner model is not built yet (it has its own issue); "
+            mode,
+            "no local planner is registered (the kernel extra: pip install 'pytest-iterbench[kernel]'); "
             "use --planner claude-api, or write plan.json and use --planner manual",
         )
+    return factory(workspace, store_content)
 
 
 def load_manual_plan(path: Path, workspace: Path) -> Plan:

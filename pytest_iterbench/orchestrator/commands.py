@@ -16,9 +16,10 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from pytest_iterbench.kernel.commands import kernel_planner_factory
 from pytest_iterbench.llm.config import DEFAULT_MODEL, ClientConfig
 from pytest_iterbench.llm.errors import LlmError
-from pytest_iterbench.llm.planner import PLANNER_MODES, ClaudePlanner, KernelPlanner, Planner
+from pytest_iterbench.llm.planner import PLANNER_MODES, ClaudePlanner, Planner
 from pytest_iterbench.llm.secrets import resolve_api_key
 from pytest_iterbench.llm.traces import TraceStore
 from pytest_iterbench.orchestrator.errors import OrchestrationError
@@ -126,8 +127,9 @@ def _models(
 ) -> tuple[ModelRoles | None, Planner | None]:
     if mode == "manual":
         return None, None
-    if mode == "kernel":
-        return None, KernelPlanner()
+    if mode == "kernel":  # the local model: no key, no network; its traces keep no prompt text
+        planner: Planner = kernel_planner_factory(root, False)
+        return None, planner
     key = resolve_api_key(None, dotenv_dirs=[root, Path.cwd()])  # ApiKeyMissing now, not mid-way
 
     def sender() -> MessageSender:

@@ -111,6 +111,11 @@ class WorkspacePaths:
         return self.state_dir / "traces"
 
     @property
+    def kernel_dir(self) -> Path:
+        """The local planner model's data sets and trained adapters."""
+        return self.state_dir / "kernel"
+
+    @property
     def notebooks_dir(self) -> Path:
         """The notebook processor's work folders."""
         return self.state_dir / "notebooks"
