@@ -125,8 +125,10 @@ def _git(cwd: Path, *args: str) -> str:
 
 @pytest.mark.slow
 def test_digits_end_to_end_with_a_scripted_model(
-    tmp_path: Path, key: None, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, key: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(name, "1")  # tiny models: BLAS threads only contend on a busy machine
     root, remote = tmp_path / "ws", tmp_path / "remote.git"
     root.mkdir()
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
