@@ -29,18 +29,20 @@ def test_an_invalid_plan_is_refused_before_anything_is_written(
     assert _files(root) == before
 
 
+@pytest.mark.parametrize("class_path", ["my_metrics.NoSuchMetric", "metrics.rates.NoSuchMetric"])
 def test_a_plan_naming_an_unknown_metric_class_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], class_path: str
 ) -> None:
+    """The manual planner writes no metric class, not even in metrics/ (a model's plan may)."""
     root = manual_workspace(tmp_path / "ws", {"v1": [0, 1, 0, 0]})
     plan = json.loads((root / "plan.json").read_text())
-    plan["metrics"][0]["class"] = "my_metrics.NoSuchMetric"
+    plan["metrics"][0]["class"] = class_path
     (root / "plan.json").write_text(json.dumps(plan))
     before = _files(root)
     assert main(["orchestrate", "--dir", str(root)]) == 4
     err = capsys.readouterr().err
     assert "metrics[0].class" in err
-    assert "my_metrics.NoSuchMetric" in err
+    assert f"cannot import {class_path!r}" in err
     assert _files(root) == before
 
 

@@ -72,7 +72,6 @@ def _assert_same_as(root: Path, reference: Path, counter: Path) -> None:
 #: Where each attempt is killed, in order: every step boundary kind, and inside the benchmark.
 #: The last ("persist:before") leaves every other step committed and pushed.
 KILLS = [
-    "plan:after",
     "implement:v2:before",
     "benchmark:run-001:records=2",
     "benchmark:run-001:after",

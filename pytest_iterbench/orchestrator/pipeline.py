@@ -27,6 +27,7 @@ from pytest_iterbench.orchestrator.benchmark import benchmark_action, run_inputs
 from pytest_iterbench.orchestrator.errors import OrchestrationError
 from pytest_iterbench.orchestrator.git import GitPersistence
 from pytest_iterbench.orchestrator.implement import Implementer, needs_code
+from pytest_iterbench.orchestrator.metric_classes import MetricImplementer, module_file
 from pytest_iterbench.orchestrator.models import ModelRoles
 from pytest_iterbench.orchestrator.notebook_steps import NotebookSteps
 from pytest_iterbench.orchestrator.report import report_action
@@ -74,6 +75,14 @@ class Options:
             "kind": "plan",
             "path": _relative(self.plan or WorkspacePaths(self.root).plan, self.root),
         }
+
+
+def _metric_step(implementer: MetricImplementer, entry: dict[str, Any], path: Path) -> Step:
+    return Step(
+        f"metric:{entry['id']}", "metric", entry["id"],
+        lambda: sha256_json(entry), implementer.action(entry, path),
+        valid=lambda: not needs_code(path),
+    )  # fmt: skip
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -215,9 +224,18 @@ class Orchestrator:
             kill=killpoints.kill_here,
         )  # fmt: skip
         steps = [self._implement_step(implementer, entry) for entry in plan.iterations]
+        steps += self._metric_steps(plan)
         for run in plan.runs:
             steps += self._run_steps(orchestration, run["id"])
         return steps
+
+    def _metric_steps(self, plan: Plan) -> list[Step]:
+        """``metric:<id>`` for each plan metric whose class lives in ``metrics/``."""
+        implementer = MetricImplementer(
+            self.root, plan.description, self.roles, self.roles, self.options.rounds
+        )
+        found = [(e, module_file(self.root, e.get("class") or "")) for e in plan.metrics]
+        return [_metric_step(implementer, entry, path) for entry, path in found if path]
 
     def _implement_step(self, implementer: Implementer, entry: dict[str, Any]) -> Step:
         path = self.root / entry["source_path"] / entry["entry_point"]
