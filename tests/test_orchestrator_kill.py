@@ -8,6 +8,8 @@ iteration appends a line to a counter file, so a test counts them.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_iterbench.cli import main
 from pytest_iterbench.llm.traces import TraceStore
 from pytest_iterbench.orchestrator.killpoints import KILL_VARIABLE
 from tests.orchestrator_helpers import (
@@ -53,8 +56,9 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An uninterrupted orchestration, to compare with."""
     folder = tmp_path_factory.mktemp("reference")
     root = manual_workspace(folder / "ws", CODE, SLEEP)
-    done = _run(root, folder / "executions.txt")
-    assert done.returncode == 0, done.stderr
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()):
+        patch.setenv(COUNTER_VARIABLE, str(folder / "executions.txt"))
+        assert main(["orchestrate", "--dir", str(root)]) == 0  # in this process: no start-up
     return root
 
 

@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_iterbench.notebook.errors import NotebookProcessorError
-from pytest_iterbench.notebook.pipeline import Pipeline, PipelineOptions
 from pytest_iterbench.notebook.state import STEPS, NotebookProgress, StateStore, content_hash
 from pytest_iterbench.notebook.state import Step as NotebookStep
 from pytest_iterbench.orchestrator.errors import StepFailed
@@ -82,6 +80,10 @@ class NotebookSteps:
                 raise StepFailed(
                     f"notebook:{name}", f"{self.relative}: expected the notebook, found nothing"
                 )
+            # The processor (nbconvert, nbclient) loads only when a notebook step runs.
+            from pytest_iterbench.notebook.errors import NotebookProcessorError
+            from pytest_iterbench.notebook.pipeline import Pipeline, PipelineOptions
+
             log = WorkspacePaths(self.root).orchestrator_dir / "notebook.log"
             log.parent.mkdir(parents=True, exist_ok=True)
             options = PipelineOptions(self.path.parent, workspace=self.root, solver=self.solver)
