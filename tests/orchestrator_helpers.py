@@ -29,6 +29,29 @@ def run(parameters):
 """
 
 
+#: The built-in accuracy and F1 classes, scored without sklearn: importing it costs each
+#: process (the orchestrator's, the benchmark's pytest) about 2 s of CPU.
+TOY_METRICS = """
+from pytest_iterbench.metrics import AccuracyMetric, F1MacroMetric
+
+
+class Accuracy(AccuracyMetric):
+    def score(self, y_true, y_pred):
+        return sum(a == b for a, b in zip(y_true, y_pred)) / len(y_true)
+
+
+class F1Macro(F1MacroMetric):
+    def score(self, y_true, y_pred):
+        scores = []
+        for label in sorted(set(y_true) | set(y_pred)):
+            pairs = list(zip(y_true, y_pred))
+            hit = sum(t == p == label for t, p in pairs)
+            wrong = sum(p == label for t, p in pairs) - hit + sum(t == label for t, p in pairs) - hit
+            scores.append(2 * hit / (2 * hit + wrong) if hit or wrong else 0.0)
+        return sum(scores) / len(scores)
+"""
+
+
 def iteration_code(predictions: list[int]) -> str:
     return textwrap.dedent(COUNTING_MAIN).replace("PREDICTIONS", repr(predictions))
 
@@ -36,7 +59,7 @@ def iteration_code(predictions: list[int]) -> str:
 def plan_document(
     iterations: list[str], sleep: dict[str, float] | None = None, **extra: Any
 ) -> dict[str, Any]:
-    """A hand-written plan: the iterations, accuracy and F1 (built-in classes), run-001."""
+    """A hand-written plan: the iterations, accuracy and F1 (``TOY_METRICS``), run-001."""
     return {
         "plan_version": 1,
         "description": "toy classifiers",
@@ -56,9 +79,9 @@ def plan_document(
             for it in iterations
         ],
         "metrics": [
-            {"id": "accuracy", "name": "Accuracy", "class": "pytest_iterbench.metrics.AccuracyMetric",
+            {"id": "accuracy", "name": "Accuracy", "class": "toy_metrics.Accuracy",
              "higher_is_better": True, "unit": "%"},
-            {"id": "f1_macro", "name": "F1", "class": "pytest_iterbench.metrics.F1MacroMetric",
+            {"id": "f1_macro", "name": "F1", "class": "toy_metrics.F1Macro",
              "higher_is_better": True, "unit": ""},
         ],
         "runs": [{"id": "run-001", "name": "toy", "iteration_ids": iterations,
@@ -77,6 +100,7 @@ def manual_workspace(
             folder = root / "iterations" / iteration
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "main.py").write_text(iteration_code(predictions), encoding="utf-8")
+    (root / "toy_metrics.py").write_text(TOY_METRICS, encoding="utf-8")
     plan = plan_document(list(code), sleep)
     (root / "plan.json").write_text(json.dumps(plan, indent=2), encoding="utf-8")
     return root

@@ -27,6 +27,7 @@ def test_resumed_session_runs_only_what_it_has_not_recorded(
     _workspace(workspace)
     first = pytester.runpytest("--iterbench", "run-001", "--iterbench-only", "v1")
     first.assert_outcomes(passed=2, deselected=2)
+    assert {r["iteration_id"] for r in workspace.results()} == {"v1"}, "--iterbench-only v1"
     session = workspace.results()[0]["session_id"]
     second = pytester.runpytest("--iterbench", "run-001", "--iterbench-session", session)
     second.assert_outcomes(passed=2, deselected=2)
@@ -40,16 +41,6 @@ def test_resumed_session_runs_only_what_it_has_not_recorded(
     ]
     assert (workspace.root / "count.txt").read_text() == "xx"  # each iteration ran once
     assert "v2" in workspace.report()
-
-
-def test_only_keeps_the_named_iterations(
-    pytester: pytest.Pytester, workspace: WorkspaceBuilder
-) -> None:
-    _workspace(workspace)
-    pytester.runpytest("--iterbench", "run-001", "--iterbench-only", "v2").assert_outcomes(
-        passed=2, deselected=2
-    )
-    assert {r["iteration_id"] for r in workspace.results()} == {"v2"}
 
 
 def test_a_session_id_that_is_no_file_name_is_refused(

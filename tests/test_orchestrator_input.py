@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_iterbench.cli import main
-from tests.orchestrator_helpers import manual_workspace, state, steps
+from tests.orchestrator_helpers import manual_workspace, state
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -29,18 +29,20 @@ def test_an_invalid_plan_is_refused_before_anything_is_written(
     assert _files(root) == before
 
 
+@pytest.mark.parametrize("class_path", ["my_metrics.NoSuchMetric", "metrics.rates.NoSuchMetric"])
 def test_a_plan_naming_an_unknown_metric_class_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], class_path: str
 ) -> None:
+    """The manual planner writes no metric class, not even in metrics/ (a model's plan may)."""
     root = manual_workspace(tmp_path / "ws", {"v1": [0, 1, 0, 0]})
     plan = json.loads((root / "plan.json").read_text())
-    plan["metrics"][0]["class"] = "my_metrics.NoSuchMetric"
+    plan["metrics"][0]["class"] = class_path
     (root / "plan.json").write_text(json.dumps(plan))
     before = _files(root)
     assert main(["orchestrate", "--dir", str(root)]) == 4
     err = capsys.readouterr().err
     assert "metrics[0].class" in err
-    assert "my_metrics.NoSuchMetric" in err
+    assert f"cannot import {class_path!r}" in err
     assert _files(root) == before
 
 
@@ -116,21 +118,18 @@ def test_a_failed_push_is_recorded_and_retried_at_the_next_step(
     )
     assert len(local.stdout.splitlines()) == 3  # the commits stayed local
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    (root / "iterations" / "v2").mkdir(parents=True, exist_ok=True)
-    (root / "iterations" / "v2" / "main.py").write_text(
-        (root / "iterations" / "v1" / "main.py").read_text()
-    )
-    assert main(["orchestrate", "--dir", str(root), "--git-push", str(remote)]) == 0
-    assert state(root)["orchestration"]["git"]["push_pending"] is False
+    # The next step (implement:v2 fails again: still no code) pushes everything.
+    assert main(["orchestrate", "--dir", str(root), "--git-push", str(remote)]) == 1
+    assert state(root)["orchestration"]["git"]["push_pending"] is False, "the retry pushed"
     pushed = subprocess.run(
         ["git", "-C", str(remote), "log", "--format=%s"], capture_output=True, text=True
     )
-    assert pushed.stdout.splitlines()[-3:] == [
+    assert pushed.stdout.splitlines() == [
+        "iterbench: implement:v2 failed",
         "iterbench: implement:v2 failed",
         "iterbench: implement:v1 done",
         "iterbench: plan done",
-    ]
-    assert steps(root)["persist"]["status"] == "done"
+    ], "the three local commits and the new one"
 
 
 def test_the_notebook_processors_part_of_state_json_is_kept(tmp_path: Path) -> None:

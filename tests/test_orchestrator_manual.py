@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,6 +27,7 @@ STEP_IDS = [
     "plan", "implement:v1", "implement:v2", "benchmark:run-001", "review:run-001",
     "report:run-001", "persist",
 ]  # fmt: skip
+CODE: dict[str, list[int] | None] = {"v1": [0, 1, 0, 0], "v2": [0, 1, 1, 0]}
 
 
 @pytest.fixture
@@ -43,12 +48,36 @@ def _commits(root: Path) -> list[str]:
     return log.stdout.splitlines()[::-1]
 
 
+@dataclass(frozen=True)
+class Finished:
+    """One uninterrupted manual orchestration (with --git), shared by the module's tests."""
+
+    root: Path
+    counter: Path
+    out: str
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Finished:
+    folder = tmp_path_factory.mktemp("finished")
+    root, counter = manual_workspace(folder / "ws", CODE), folder / "executions.txt"
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
+        patch.setenv(COUNTER_VARIABLE, str(counter))
+        assert main(["orchestrate", "--dir", str(root), "--git"]) == 0, out.getvalue()
+    return Finished(root, counter, out.getvalue())
+
+
+def _copy(finished: Finished, tmp_path: Path) -> Path:
+    """A copy of the finished workspace (what a clone holds, plus its caches), to change."""
+    return Path(shutil.copytree(finished.root, tmp_path / "ws"))
+
+
 def test_manual_orchestration_runs_end_to_end_and_resumes_without_redoing(
-    tmp_path: Path, counter: Path, capsys: pytest.CaptureFixture[str]
+    finished: Finished, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = manual_workspace(tmp_path / "ws", {"v1": [0, 1, 0, 0], "v2": [0, 1, 1, 0]})
-    assert main(["orchestrate", "--dir", str(root), "--git"]) == 0
-    out = capsys.readouterr().out
+    root, counter, out = finished.root, finished.counter, finished.out
+    monkeypatch.setenv(COUNTER_VARIABLE, str(counter))
     assert "[4/7] benchmark:run-001: running (attempt 1)" in out
     assert "cost so far $0.0000" in out
     recorded = steps(root)
@@ -71,7 +100,7 @@ def test_manual_orchestration_runs_end_to_end_and_resumes_without_redoing(
     ).stdout
     assert "results.json" in tracked
     assert ".iterbench" not in tracked
-    assert str(tmp_path) not in (root / "state.json").read_text()  # no absolute path
+    assert str(root.parent) not in (root / "state.json").read_text()  # no absolute path
 
     before = results(root)
     assert main(["orchestrate", "--dir", str(root), "--git", "--resume"]) == 0
@@ -87,10 +116,9 @@ def test_manual_orchestration_runs_end_to_end_and_resumes_without_redoing(
 
 
 def test_a_hand_edited_iteration_reruns_the_steps_that_depend_on_it(
-    tmp_path: Path, counter: Path, capsys: pytest.CaptureFixture[str]
+    finished: Finished, tmp_path: Path, counter: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = manual_workspace(tmp_path / "ws", {"v1": [0, 1, 0, 0], "v2": [0, 1, 1, 0]})
-    assert main(["orchestrate", "--dir", str(root)]) == 0
+    root = _copy(finished, tmp_path)
     (root / "iterations" / "v1" / "main.py").write_text(iteration_code([0, 1, 1, 1]))
     assert main(["orchestrate", "--dir", str(root)]) == 0
     attempts = {s: r["attempts"] for s, r in steps(root).items()}
@@ -100,16 +128,16 @@ def test_a_hand_edited_iteration_reruns_the_steps_that_depend_on_it(
     }  # fmt: skip
     sessions = {r["session_id"] for r in results(root)}
     assert len(sessions) == 2
+    assert _executions(counter) == ["v1 run", "v2 run"], "the run again, no smoke check again"
     assert ("v1", "accuracy", "passed", 75.0) in measured(root)  # the new code's accuracy
     status = capsys.readouterr()
     assert status.err == ""
 
 
 def test_a_changed_plan_entry_reruns_its_iteration_only(
-    tmp_path: Path, counter: Path, capsys: pytest.CaptureFixture[str]
+    finished: Finished, tmp_path: Path, counter: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = manual_workspace(tmp_path / "ws", {"v1": [0, 1, 0, 0], "v2": [0, 1, 1, 0]})
-    assert main(["orchestrate", "--dir", str(root)]) == 0
+    root = _copy(finished, tmp_path)
     plan = json.loads((root / "plan.json").read_text())
     plan["iterations"].append(dict(plan["iterations"][1], id="v3", source_path="iterations/v2/",
                                    parameters={"name": "v3"}))  # fmt: skip
@@ -132,7 +160,7 @@ def test_a_changed_plan_entry_reruns_its_iteration_only(
         attempts["implement:v1"] == attempts["implement:v2"] == attempts["benchmark:run-001"] == 1
     )
     assert attempts["benchmark:run-002"] == 1
-    assert _executions(counter).count("v1 run") == 1
+    assert _executions(counter) == ["v2 run", "v3 run", "v3 smoke"], "only run-002 ran, v1 did not"
 
 
 def test_status_reports_steps_attempts_and_failures(

@@ -125,8 +125,10 @@ def _git(cwd: Path, *args: str) -> str:
 
 @pytest.mark.slow
 def test_digits_end_to_end_with_a_scripted_model(
-    tmp_path: Path, key: None, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, key: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(name, "1")  # tiny models: BLAS threads only contend on a busy machine
     root, remote = tmp_path / "ws", tmp_path / "remote.git"
     root.mkdir()
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
@@ -219,21 +221,68 @@ def toy_plan_answer() -> dict[str, Any]:
     return answer
 
 
-def test_the_review_fixes_an_iteration_that_fails_in_the_benchmark_and_reruns_only_it(
+METRIC_HEAD = """
+from pytest_iterbench.metrics import BaseMetric, MetricResult
+
+
+class PositiveRate(BaseMetric):
+    def measure(self, iteration_path, entry_point, parameters):
+        raise NotImplementedError("reads the outputs")
+
+    def measure_execution(self, execution):
+        predictions = execution.outputs["y_pred"]
+"""
+METRIC_BROKEN = METRIC_HEAD + "        return sum(predictions) / len(predictions)\n"
+METRIC_FIXED = METRIC_HEAD + (
+    "        return MetricResult(self.metric_id, sum(predictions) / len(predictions), self.unit)\n"
+)
+
+
+def test_the_review_fixes_a_metric_class_and_an_iteration_that_fails_in_the_benchmark(
     tmp_path: Path, key: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """One orchestration: the model writes a metric class the plan needs (D4), whose first
+    version fails its check and is fixed; an iteration passes its smoke check but fails in
+    the benchmark, is fixed by the review and only it runs again."""
     root = tmp_path / "ws"
     root.mkdir()
+    plan = toy_plan_answer()
+    plan["metrics"].append({"id": "positive_rate", "name": "Positive rate",
+                            "class": "metrics.positive_rate.PositiveRate",
+                            "higher_is_better": False, "unit": ""})  # fmt: skip
+    plan["runs"][0]["metric_ids"].append("positive_rate")
+    metric_fix = {"kind": "code", "target": "positive_rate", "code": METRIC_FIXED,
+                  "explanation": "return a MetricResult"}  # fmt: skip
     fix = {"kind": "code", "target": "v2-toy", "code": TOY, "explanation": "no special case"}
     api = FakeMessagesApi([
-        tool_answer("submit_plan", toy_plan_answer()),
+        tool_answer("submit_plan", plan),
         tool_answer("submit_iteration_code", {"code": TOY}),
         tool_answer("submit_iteration_code", {"code": FAILS_OUTSIDE_SMOKE}),
+        tool_answer("submit_metric_class", {"code": METRIC_BROKEN}),
+        tool_answer("submit_review", {"diagnosis": "returns a float", "fix": metric_fix}),
         tool_answer("submit_review", {"diagnosis": "raises on the full data", "fix": fix}),
         tool_answer("submit_narrative", {"sentences": ["v1-toy and v2-toy both reach 75.0 %."]}),
     ])  # fmt: skip
     status = main(["orchestrate", "toy task", "--dir", str(root)], http_client=api.http_client())
     assert status == 0, capsys.readouterr().err
+    assert list(steps(root))[:5] == [
+        "plan", "implement:v1-toy", "implement:v2-toy", "metric:positive_rate", "benchmark:run-001",
+    ]  # fmt: skip
+    # The metric class: written, checked on the smoke execution, fixed, then measured in the run.
+    metric = steps(root)["metric:positive_rate"]
+    assert metric["outputs"]["attempts"] == 2, "the first class failed its check, the fix passed"
+    assert "metrics/positive_rate.py" in metric["produced"]
+    assert (root / "metrics" / "positive_rate.py").read_text() == METRIC_FIXED
+    metric_prompt = json.dumps(api.requests[4]["messages"])
+    assert "expected measure_execution() to return a MetricResult, found 0.25" in metric_prompt
+    rates = {
+        (r["iteration_id"], r["status"], r["value"])
+        for r in results(root)
+        if r["metric_id"] == "positive_rate"
+    }
+    assert rates == {("v1-toy", "passed", 0.25), ("v2-toy", "error", None),
+                     ("v2-toy", "passed", 0.25)}, "measured by the model's class"  # fmt: skip
+    # The iteration that failed in the benchmark.
     review = steps(root)["review:run-001"]
     assert review["status"] == "done"
     assert review["outputs"]["iterations"]["v2-toy"]["fixed"] is True
@@ -245,7 +294,7 @@ def test_the_review_fixes_an_iteration_that_fails_in_the_benchmark_and_reruns_on
         (benchmark["session_id"], "v1-toy", "passed"), (benchmark["session_id"], "v2-toy", "error"),
         (rerun, "v2-toy", "passed"),
     }  # fmt: skip
-    reviewer_prompt = json.dumps(api.requests[3]["messages"])
+    reviewer_prompt = json.dumps(api.requests[5]["messages"])
     assert "boom: the full data set" in reviewer_prompt
     report = (root / "reports" / "comparison_report.md").read_text()
     assert "v1-toy and v2-toy both reach 75.0 %." in report

@@ -2,21 +2,32 @@
 
 The plan is checked again against the workspace as it is now; then each new
 iteration whose folder is missing gets a stub entry point (``run`` raises
-``NotImplementedError`` until someone writes it); then the three definition
+``NotImplementedError`` until someone writes it), and each metric class a
+model planned to write (``new_metric_classes``) a stub ``BaseMetric``
+subclass in ``metrics/``; then the three definition
 files are rewritten atomically; then ``Workspace.load`` checks the result. If
 that final check fails, the files are restored and the stubs removed.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_iterbench.atomic import write_text_atomically
-from pytest_iterbench.llm.plan import KINDS, Existing, Plan, check_plan, planned_stubs
+from pytest_iterbench.llm.plan import (
+    KINDS,
+    Existing,
+    Plan,
+    check_plan,
+    new_metric_classes,
+    planned_stubs,
+)
 from pytest_iterbench.workspace.loader import Workspace
 
 STUB = '''"""Iteration {id!r}: planned by {planner}, not written yet.
@@ -27,6 +38,16 @@ STUB = '''"""Iteration {id!r}: planned by {planner}, not written yet.
 
 def run(parameters: dict) -> dict:
     raise NotImplementedError("iteration {id!r} was planned but its code is not written yet")
+'''
+
+METRIC_STUB = '''"""Metric class {name!r} (metric {id!r}): planned by {planner}, not written yet."""
+
+from pytest_iterbench.metrics import BaseMetric
+
+
+class {name}(BaseMetric):
+    def measure(self, iteration_path, entry_point, parameters):
+        raise NotImplementedError("metric class {name!r} was planned but its code is not written yet")
 '''
 
 
@@ -85,6 +106,31 @@ def _scaffold(plan: Plan, root: Path, created: list[Path]) -> None:
             description=iteration.get("description") or iteration.get("name") or "",
         )
         entry.write_text(text, encoding="utf-8")
+    document = plan.to_json()
+    for index, module in new_metric_classes(document, root).items():
+        metric = document["metrics"][index]
+        created.append(module if module.parent.is_dir() else _topmost_missing(module.parent, root))
+        module.parent.mkdir(parents=True, exist_ok=True)
+        package = module.parent / "__init__.py"  # a package: no other "metrics" shadows it
+        if not package.exists():
+            package.write_text("", encoding="utf-8")
+            created.append(package)
+        name = metric["class"].rpartition(".")[2]
+        module.write_text(
+            METRIC_STUB.format(name=name, id=metric["id"], planner=plan.planner), encoding="utf-8"
+        )
+        forget_modules(module.parent.name)
+
+
+def forget_modules(package: str) -> None:
+    """Drop ``package`` and its modules from ``sys.modules`` (and the finders' caches).
+
+    The next import reads the files again: a workspace's ``metrics/`` modules
+    change while one process runs (a stub, then the model's code, then a fix).
+    """
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
 
 
 def _topmost_missing(folder: Path, root: Path) -> Path:
@@ -105,4 +151,6 @@ def _restore(root: Path, backups: dict[str, str | None], created: list[Path]) ->
         else:
             write_text_atomically(root / file, text)
     for folder in created:
+        if folder.is_file():
+            folder.unlink()
         shutil.rmtree(folder, ignore_errors=True)

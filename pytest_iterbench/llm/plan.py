@@ -27,7 +27,13 @@ from typing import Any, Literal
 from pytest_iterbench.errors import Problem
 from pytest_iterbench.llm.errors import PlanInvalid
 from pytest_iterbench.workspace.files import load_document, read_json
-from pytest_iterbench.workspace.paths import ITERATIONS_FILE, METRICS_FILE, PLAN_FILE, RUNS_FILE
+from pytest_iterbench.workspace.paths import (
+    ITERATIONS_FILE,
+    METRICS_FILE,
+    PLAN_FILE,
+    RUNS_FILE,
+    WorkspacePaths,
+)
 from pytest_iterbench.workspace.references import (
     WORKSPACE_FILES,
     Definitions,
@@ -193,7 +199,31 @@ def plan_problems(document: Any, existing: Existing, *, file: str = PLAN_FILE) -
     planned = Definitions.planned(document, file)
     created = [entry for _, entry in planned_stubs(document["iterations"], existing.root)]
     found = check_references(existing.definitions() + planned, existing.root, created=created)
-    return found.problems + plan_only_problems(planned)
+    to_write = {f"metrics[{i}].class" for i in new_metric_classes(document, existing.root)}
+    problems = [p for p in found.problems if not (p.file == file and p.location in to_write)]
+    return problems + plan_only_problems(planned)
+
+
+def new_metric_classes(document: Mapping[str, Any], root: Path) -> dict[int, Path]:
+    """The metric classes a model planner plans to write: metric index -> module file.
+
+    A plan made by a model (its ``planner`` is not ``manual``) may name a
+    class ``metrics.<module>.<Class>`` whose module is not in the
+    workspace's ``metrics/`` folder yet: applying the plan writes a stub
+    there and the orchestrator's implement step has the model write it. A
+    hand-written plan may not: its classes must exist.
+    """
+    if document.get("planner") == "manual":
+        return {}
+    found: dict[int, Path] = {}
+    folder = WorkspacePaths(root).metric_tests_dir
+    for index, metric in enumerate(document.get("metrics", [])):
+        parts = str(metric.get("class") or "").split(".")
+        if len(parts) == 3 and parts[0] == folder.name and all(p.isidentifier() for p in parts):
+            module = folder / f"{parts[1]}.py"
+            if not module.exists():
+                found[index] = module
+    return found
 
 
 def planned_stubs(

@@ -343,6 +343,34 @@ class Pipeline:
             )
         return summary
 
+    def run_step(self, path: Path, step: Step) -> str:
+        """One step for one notebook of the input folder (the orchestrator drives them in order).
+
+        A step finished earlier whose files are still there is not run again;
+        the last step marks the notebook done. Returns the step's summary line;
+        raises ``NotebookProcessorError`` (recorded in ``state.json``) when it fails.
+        """
+        if path.exists():
+            self._check_kernels([path])
+        notebook = self._open(path)
+        progress = notebook.progress
+        if step in progress.finished and self._artifacts_exist(step, notebook):
+            return str(progress.finished[step]["summary"])
+        progress.status = "running"
+        summary = PipelineSummary()
+        if not self._run_step(step, notebook, summary):
+            raise summary.failed[path.name]
+        if step == STEPS[-1]:
+            progress.status = "done"
+            self.store.save(progress)
+        return str(progress.finished[step]["summary"])
+
+    def close(self) -> None:
+        """Stop the kernel pool this pipeline started (``run`` does it itself)."""
+        if self._own_pool and self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
     def _any_exercise(self, paths: list[Path]) -> bool:
         """Whether some input has exercises (a notebook without any needs no solver)."""
         for path in paths:

@@ -100,11 +100,12 @@ def run_orchestrate(args: argparse.Namespace, http_client: httpx2.Client | None 
 def _options(args: argparse.Namespace, root: Path) -> Options:
     found = StateFile(root).load() if args.resume else None
     task: dict[str, Any] = found.task if found else {}
-    chosen = args.planner or ("claude-api" if (args.description or args.notebook) else "manual")
+    chosen = args.planner or ("claude-api" if args.description or args.notebook else "manual")
     planner: PlannerName = found.planner if found else cast(PlannerName, chosen)
-    if planner == "manual" and (args.description or args.notebook):
+    if planner == "manual" and args.description:
         raise OrchestrationError(
-            "--planner manual runs a plan file (--plan); it takes no description"
+            "--planner manual runs a plan file (--plan) or a notebook's own steps "
+            "(--notebook); it takes no description"
         )
     if planner != "manual" and not (args.description or args.notebook or found):
         raise OrchestrationError(f"--planner {planner} needs a DESCRIPTION or --notebook PATH")

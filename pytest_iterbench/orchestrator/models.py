@@ -1,4 +1,4 @@
-"""The model's roles in an orchestration (writer, reviewer, narrator), made only when first used.
+"""The model's roles in an orchestration (writer of code and metric classes, reviewer, narrator), made only when first used.
 
 A resumed orchestration whose model steps are all done never needs a key:
 the client is built (and the key resolved) at the first call.
@@ -15,6 +15,7 @@ from pytest_iterbench.llm.review_types import Failure, Review
 from pytest_iterbench.llm.reviewer import ClaudeReviewer
 from pytest_iterbench.llm.solver import CostMeter
 from pytest_iterbench.orchestrator.implement import ClaudeCodeWriter
+from pytest_iterbench.orchestrator.metric_classes import ClaudeMetricWriter
 from pytest_iterbench.orchestrator.narrative import ClaudeNarrator, Narrative
 
 
@@ -36,6 +37,9 @@ class ModelRoles:
 
     def write(self, task: str, entry: dict[str, Any], feedback: str = "") -> str:
         return ClaudeCodeWriter(self.meter).write(task, entry, feedback)
+
+    def write_metric(self, task: str, entry: dict[str, Any], feedback: str = "") -> str:
+        return ClaudeMetricWriter(self.meter).write_metric(task, entry, feedback)
 
     def review(
         self, failure: Failure, *, iteration_id: str | None = None, attempt: int | None = None

@@ -27,7 +27,9 @@ from pytest_iterbench.orchestrator.benchmark import benchmark_action, run_inputs
 from pytest_iterbench.orchestrator.errors import OrchestrationError
 from pytest_iterbench.orchestrator.git import GitPersistence
 from pytest_iterbench.orchestrator.implement import Implementer, needs_code
+from pytest_iterbench.orchestrator.metric_classes import MetricImplementer, module_file
 from pytest_iterbench.orchestrator.models import ModelRoles
+from pytest_iterbench.orchestrator.notebook_steps import NotebookSteps
 from pytest_iterbench.orchestrator.report import report_action
 from pytest_iterbench.orchestrator.review import RunReview
 from pytest_iterbench.orchestrator.state import (
@@ -73,6 +75,14 @@ class Options:
             "kind": "plan",
             "path": _relative(self.plan or WorkspacePaths(self.root).plan, self.root),
         }
+
+
+def _metric_step(implementer: MetricImplementer, entry: dict[str, Any], path: Path) -> Step:
+    return Step(
+        f"metric:{entry['id']}", "metric", entry["id"],
+        lambda: sha256_json(entry), implementer.action(entry, path),
+        valid=lambda: not needs_code(path),
+    )  # fmt: skip
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -154,6 +164,10 @@ class Orchestrator:
                                 "plan": sha256_file(plan_file) if plan_file else None})  # fmt: skip
 
         def action(context: StepContext) -> Outcome:
+            if self._notebook_only(task):
+                return Outcome(
+                    "skipped", outputs={"reason": "no planner: the notebook's own steps"}
+                )
             plan = self._make_plan(task, plan_file)
             applied = apply_plan(plan, self.root)
             orchestration.plan_hash = sha256_file(self.paths.plan)
@@ -163,7 +177,14 @@ class Orchestrator:
             ]
             return Outcome("done", produced, {"added": applied.added})
 
-        return Step("plan", "plan", None, inputs, action, valid=self.paths.plan.is_file)
+        def valid() -> bool:
+            return self._notebook_only(task) or self.paths.plan.is_file()
+
+        return Step("plan", "plan", None, inputs, action, valid=valid)
+
+    def _notebook_only(self, task: dict[str, Any]) -> bool:
+        """A notebook with the manual planner: no plan, only the notebook processor's steps."""
+        return task["kind"] == "notebook" and self.planner is None
 
     def _make_plan(self, task: dict[str, Any], plan_file: Path | None) -> Plan:
         if plan_file is not None:
@@ -186,17 +207,35 @@ class Orchestrator:
         write_text_atomically(self.paths.plan, text)
 
     def _steps(self, orchestration: Orchestration, committer: GitPersistence | None) -> list[Step]:
+        steps = [self._plan_step(orchestration)]
+        if not self._notebook_only(orchestration.task):
+            steps += self._plan_steps(orchestration)
+        if orchestration.task["kind"] == "notebook":
+            solver = "claude-api" if orchestration.planner == "claude-api" else "files"
+            steps += NotebookSteps(self.root, orchestration.task["path"], solver).steps()
+        steps.append(self._persist_step(orchestration, committer))
+        return steps
+
+    def _plan_steps(self, orchestration: Orchestration) -> list[Step]:
+        """Implement each planned iteration; benchmark, review and report each planned run."""
         plan = Plan.from_json(json.loads(self.paths.plan.read_text(encoding="utf-8")))
         implementer = Implementer(
             self.root, plan.description, self.roles, self.roles, self.options.rounds,
             kill=killpoints.kill_here,
         )  # fmt: skip
-        steps = [self._plan_step(orchestration)]
-        steps += [self._implement_step(implementer, entry) for entry in plan.iterations]
+        steps = [self._implement_step(implementer, entry) for entry in plan.iterations]
+        steps += self._metric_steps(plan)
         for run in plan.runs:
             steps += self._run_steps(orchestration, run["id"])
-        steps.append(self._persist_step(orchestration, committer))
         return steps
+
+    def _metric_steps(self, plan: Plan) -> list[Step]:
+        """``metric:<id>`` for each plan metric whose class lives in ``metrics/``."""
+        implementer = MetricImplementer(
+            self.root, plan.description, self.roles, self.roles, self.options.rounds
+        )
+        found = [(e, module_file(self.root, e.get("class") or "")) for e in plan.metrics]
+        return [_metric_step(implementer, entry, path) for entry, path in found if path]
 
     def _implement_step(self, implementer: Implementer, entry: dict[str, Any]) -> Step:
         path = self.root / entry["source_path"] / entry["entry_point"]

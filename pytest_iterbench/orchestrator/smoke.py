@@ -22,6 +22,7 @@ from pytest_iterbench.execution.isolation import ProcessTemplate
 from pytest_iterbench.llm.review_types import Failure
 from pytest_iterbench.metrics.builtin import ExecutionMetric
 from pytest_iterbench.workspace.loader import Workspace
+from pytest_iterbench.workspace.model import Iteration
 from pytest_iterbench.workspace.paths import WorkspacePaths
 
 SMOKE_VARIABLE = "ITERBENCH_SMOKE"
@@ -36,19 +37,27 @@ def smoke_check(
     iteration = workspace.iterations[iteration_id]
     if not iteration.entry_point.endswith(".py"):
         return None  # notebooks are checked by their own runner when the run executes them
-    scratch = WorkspacePaths(root).orchestrator_dir / "smoke" / iteration_id
+    execution = smoke_execution(root, iteration, budget)
+    return execution_failure(execution) or _metric_failure(workspace, execution)
+
+
+def smoke_execution(
+    root: Path, iteration: Iteration, budget: float = DEFAULT_BUDGET_SECONDS
+) -> Execution:
+    """One smoke execution of a ``.py`` iteration (``ITERBENCH_SMOKE=1``, a small budget)."""
+    scratch = WorkspacePaths(root).orchestrator_dir / "smoke" / iteration.id
     shutil.rmtree(scratch, ignore_errors=True)
     template = ProcessTemplate([], environment={SMOKE_VARIABLE: "1"})
     try:
         executor = Executor(root, scratch, {".py": template.execute}, Limits(timeout=budget))
-        execution = executor.get(iteration)
-        return _failure(execution) or _metric_failure(workspace, execution)
+        return executor.get(iteration)
     finally:
         template.close()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _failure(execution: Execution) -> Failure | None:
+def execution_failure(execution: Execution) -> Failure | None:
+    """None when the execution ran; else its reason, traceback and log tail."""
     if execution.ok:
         return None
     message = f"run() {execution.status}: {execution.reason}"
@@ -59,7 +68,7 @@ def _failure(execution: Execution) -> Failure | None:
 
 def _metric_failure(workspace: Workspace, execution: Execution) -> Failure | None:
     for metric_id in _metrics_of(workspace, execution.id):
-        metric = _instantiate(workspace, metric_id)
+        metric = instantiate(workspace, metric_id)
         if not isinstance(metric, ExecutionMetric):
             continue
         try:
@@ -79,7 +88,8 @@ def _metrics_of(workspace: Workspace, iteration_id: str) -> list[str]:
     return [m for m in found if m in workspace.metric_classes]
 
 
-def _instantiate(workspace: Workspace, metric_id: str) -> Any:
+def instantiate(workspace: Workspace, metric_id: str) -> Any:
+    """The metric's class, made with its options, its id and unit set (as the harness does)."""
     definition = workspace.metrics[metric_id]
     metric = workspace.metric_classes[metric_id](**definition.options)
     for attribute, value in (("metric_id", definition.id), ("unit", definition.unit)):

@@ -34,7 +34,9 @@ from pytest_iterbench.workspace.schemas import validate
 
 SECTION = "orchestration"
 StepStatus = Literal["pending", "running", "done", "failed", "skipped"]
-StepKind = Literal["plan", "implement", "benchmark", "review", "report", "notebook", "persist"]
+StepKind = Literal[
+    "plan", "implement", "metric", "benchmark", "review", "report", "notebook", "persist"
+]
 PlannerName = Literal["manual", "claude-api", "kernel"]
 
 
