@@ -145,3 +145,23 @@ def test_the_notebook_processors_part_of_state_json_is_kept(tmp_path: Path) -> N
     progress = StateStore(root).load(sha)
     assert progress is not None
     assert progress.work == "work/hw1"
+
+
+def test_negative_workers_are_refused_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = manual_workspace(tmp_path / "ws", {"v1": [0, 1, 0, 0]})
+    before = _files(root)
+    assert main(["orchestrate", "--dir", str(root), "--workers", "-1"]) == 1
+    assert "--workers: expected 0 or more, found -1" in capsys.readouterr().err
+    assert _files(root) == before
+
+
+def test_the_benchmark_step_runs_its_pytest_on_the_workers_asked(tmp_path: Path) -> None:
+    from pytest_iterbench.orchestrator.benchmark import PytestRun
+
+    serial = PytestRun(tmp_path, "run-001", "s1").command()
+    assert "-n" not in serial
+    parallel = PytestRun(tmp_path, "run-001", "s1", workers=2).command()
+    assert parallel[parallel.index("-n") + 1] == "2"
+    assert parallel[: len(serial)] == serial

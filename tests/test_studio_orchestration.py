@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from orchestrator_helpers import plan_document
+from orchestrator_helpers import TOY_METRICS, plan_document
 from studio_helpers import events_of, get_json, http, live, post_json, receive_until, studio
 
 from pytest_iterbench.orchestrator.state import StateFile
@@ -33,6 +33,7 @@ def planned(tmp_path):
     (root / "iterations" / "v1").mkdir(parents=True)
     (root / "iterations" / "v1" / "main.py").write_text(WAITING_MAIN, encoding="utf-8")
     (root / "plan.json").write_text(json.dumps(plan_document(["v1"])), encoding="utf-8")
+    (root / "toy_metrics.py").write_text(TOY_METRICS, encoding="utf-8")  # the plan's metric classes
     return root
 
 
@@ -129,7 +130,7 @@ def test_stop_mid_orchestration_leaves_a_resumable_state(planned):
 def test_bad_orchestration_launches_are_messages_not_sessions(planned):
     with studio(planned) as server:
         for body, expected in (
-            ({**START, "workers": 2}, "without xdist"),
+            ({**START, "workers": -1}, "workers"),
             ({**START, "target": "../elsewhere.json"}, "inside the workspace"),
             ({**START, "planner": "oracle"}, "found 'oracle'"),
             ({**START, "planner": "claude-api"}, "needs a description"),
@@ -151,6 +152,8 @@ def test_the_orchestration_command_is_the_one_a_user_types(planned):
     assert argv[6:] == ["--planner", "manual", "--plan", str(planned / "plan.json")]
     described = orchestration_command(Launch("orchestration", "-x digits", planner="kernel"), paths)
     assert described[6:] == ["--planner", "kernel", "--", "-x digits"]
+    on_workers = orchestration_command(Launch("orchestration", "", workers=2), paths)
+    assert on_workers[6:8] == ["--workers", "2"]
 
 
 def test_the_live_state_folds_an_orchestrations_events_as_the_page_does():

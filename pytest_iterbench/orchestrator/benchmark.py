@@ -75,6 +75,7 @@ class PytestRun:
     session_id: str
     only: tuple[str, ...] = ()
     log_name: str = "benchmark"
+    workers: int = 0  # xdist workers (``-n``); 0: one process
 
     def command(self) -> list[str]:
         only = [arg for iteration in self.only for arg in ("--iterbench-only", iteration)]
@@ -82,6 +83,7 @@ class PytestRun:
             sys.executable, "-m", "pytest", "--iterbench", self.run_id,
             "--iterbench-dir", str(self.root), "--iterbench-session", self.session_id,
             "-p", "no:cacheprovider", "-q", *only,
+            *(["-n", str(self.workers)] if self.workers > 0 else []),
         ]  # fmt: skip
 
     def run(self, kill_step: str | None = None) -> int:
@@ -128,14 +130,14 @@ def failed_items(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def benchmark_action(root: Path, run_id: str, step_id: str) -> Any:
+def benchmark_action(root: Path, run_id: str, step_id: str, workers: int = 0) -> Any:
     """The step's action: (resume) the session, then sum up what it recorded."""
 
     def action(context: StepContext) -> Outcome:
         session = context.record.outputs.get("session_id") or new_session_id()
         context.checkpoint(session_id=session)
         ResultsStore(root).recover()  # a killed attempt's journal, before resuming its session
-        status = PytestRun(root, run_id, session).run(kill_step=step_id)
+        status = PytestRun(root, run_id, session, workers=workers).run(kill_step=step_id)
         records = session_records(root, run_id, session)
         if status not in RAN:
             log = WorkspacePaths(root).orchestrator_dir.relative_to(root) / "benchmark.log"

@@ -58,6 +58,12 @@ def add_orchestrate_parsers(commands: Any) -> None:
     parser.add_argument(
         "--rounds", type=int, default=2, help="review rounds per failure (default 2)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="xdist workers of the benchmark step (pytest -n N; default 0: one process)",
+    )
     parser.add_argument("--git", action="store_true", help="commit the workspace after every step")
     parser.add_argument(
         "--git-push", metavar="REMOTE", help="push after every commit (implies --git)"
@@ -87,6 +93,8 @@ def run_status(args: argparse.Namespace) -> int:
 def run_orchestrate(args: argparse.Namespace, http_client: httpx2.Client | None = None) -> int:
     root = chosen_dir(args).resolve()
     options = _options(args, root)
+    if options.workers < 0:
+        raise OrchestrationError(f"--workers: expected 0 or more, found {options.workers}")
     if options.rounds < 0:
         raise OrchestrationError(f"--rounds: expected 0 or more, found {options.rounds}")
     roles, planner = _models(options.planner, args, root, http_client)
@@ -120,6 +128,7 @@ def _options(args: argparse.Namespace, root: Path) -> Options:
         push=args.git_push,
         resume=bool(args.resume),
         rounds=args.rounds,
+        workers=args.workers,
     )
 
 

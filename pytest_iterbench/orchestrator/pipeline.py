@@ -64,6 +64,7 @@ class Options:
     push: str | None = None
     resume: bool = False
     rounds: int = 2
+    workers: int = 0  # the benchmark's xdist workers (``-n``); 0: one process
 
     def task(self) -> dict[str, Any]:
         """The task as ``state.json`` records it (paths relative to the workspace)."""
@@ -261,7 +262,7 @@ class Orchestrator:
         narrator = self.roles.narrate if self.roles else None
         return [
             Step(bench, "benchmark", run_id, lambda: self._benchmark_inputs(orchestration, run_id),
-                 benchmark_action(self.root, run_id, bench)),
+                 benchmark_action(self.root, run_id, bench, self.options.workers)),
             Step(review, "review", run_id,
                  lambda: sha256_json([outputs(bench).get("session_id"), outputs(bench).get("failed")]),
                  review_action),

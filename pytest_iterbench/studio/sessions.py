@@ -118,12 +118,9 @@ def _refuse(location: str, message: str) -> WorkspaceError:
 
 def orchestration_command(launch: Launch, paths: WorkspacePaths) -> list[str]:
     """The command of an ``orchestration`` launch: ``iterbench orchestrate`` as a user types it."""
-    if launch.workers:
-        message = (
-            f"an orchestration's benchmark runs without xdist: expected 0, found {launch.workers}"
-        )
-        raise _refuse("workers", message)
     argv = [sys.executable, "-m", "pytest_iterbench", "orchestrate", "--dir", str(paths.root)]
+    if launch.workers > 0:  # the benchmark step's xdist workers
+        argv += ["--workers", str(launch.workers)]
     if launch.resume:
         if StateFile(paths.root).load() is None:  # StateCorrupt names the file's problem
             raise WorkspaceError([Problem(paths.state.name, "orchestration", "none to resume")])

@@ -313,7 +313,7 @@
     if ($("launch-kind").value === "run") {
       return { kind: "run", target: $("launch-run").value, workers: parseInt($("launch-workers").value, 10) || 0 };
     }
-    return { kind: "orchestration", planner: $("launch-planner").value, target: $("launch-task").value, resume: $("launch-resume").checked, workers: 0 };
+    return { kind: "orchestration", planner: $("launch-planner").value, target: $("launch-task").value, resume: $("launch-resume").checked, workers: parseInt($("launch-workers").value, 10) || 0 };
   }
 
   function setupWorkflow() {
