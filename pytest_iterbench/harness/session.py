@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -56,12 +56,6 @@ from pytest_iterbench.harness.remote import (
 from pytest_iterbench.harness.settings import SessionSettings, WorkerInput
 from pytest_iterbench.harness.target import Target, item_target
 from pytest_iterbench.metrics.builtin import TimingMetric
-from pytest_iterbench.report.comparison import Comparison
-from pytest_iterbench.report.document import Block
-from pytest_iterbench.report.gate import GateResult, compare_stored_sessions, workspace_tolerances
-from pytest_iterbench.report.reading import load_run_samples
-from pytest_iterbench.report.samples import RunSamples
-from pytest_iterbench.report.writer import write_reports
 from pytest_iterbench.results.records import RecordStatus, ResultRecord, json_problem, utc_now
 from pytest_iterbench.results.records import environment as describe_environment
 from pytest_iterbench.results.store import Journal, ResultsStore
@@ -69,6 +63,12 @@ from pytest_iterbench.secrets import Scrubber
 from pytest_iterbench.workspace.loader import Workspace
 from pytest_iterbench.workspace.model import RunDefinition, configuration_hash
 from pytest_iterbench.workspace.paths import WorkspacePaths
+
+if TYPE_CHECKING:  # the report is the controller's, imported where it writes (workers never do)
+    from pytest_iterbench.report.comparison import Comparison
+    from pytest_iterbench.report.document import Block
+    from pytest_iterbench.report.gate import GateResult
+    from pytest_iterbench.report.samples import RunSamples
 
 RECORD_PROPERTY = "iterbench_record"
 TARGETS_FILE = (
@@ -149,6 +149,8 @@ class IterbenchSession:
         sent["iterbench_host_workers"] = workers_per_host(specs)[host]
         if is_remote(spec):
             sent["iterbench_config_hashes"] = self.config_hashes()
+        else:
+            sent["iterbench_schema_checked"] = True
         return sent
 
     def config_hashes(self) -> dict[str, str]:
@@ -503,6 +505,8 @@ class IterbenchSession:
         self.controller.journal.close(keep_lock=True)
         self._check_workers(session)
         if self._persist(session):
+            from pytest_iterbench.report.reading import load_run_samples
+
             try:
                 samples = load_run_samples(
                     self.controller.store, self.run.id, self.settings.session_id
@@ -577,6 +581,8 @@ class IterbenchSession:
             warnings.warn(IterbenchWarning(message), stacklevel=2)
 
     def _report(self, samples: RunSamples) -> None:
+        from pytest_iterbench.report.writer import write_reports
+
         assert self.controller is not None
         self.controller.report_paths = write_reports(
             self.workspace.root,
@@ -601,6 +607,8 @@ class IterbenchSession:
         assert self.controller is not None
         if self.settings.compare is None or self.controller.appended == 0:
             return
+        from pytest_iterbench.report.gate import compare_stored_sessions, workspace_tolerances
+
         tolerances = workspace_tolerances(self.workspace.metrics)
         try:
             gate = compare_stored_sessions(
