@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from pytest_iterbench.errors import WorkspaceError
+from pytest_iterbench.execution.isolation import ExecutionRequest, ProcessTemplate
 from pytest_iterbench.workspace.loader import Workspace
 
 
@@ -54,3 +58,43 @@ def test_a_file_changed_since_the_check_gets_the_checked_error(workspace, broken
     with pytest.raises(WorkspaceError) as trusted:
         Workspace.load(root, schema_checked=True)
     assert str(trusted.value) == str(checked.value)
+
+
+def _wait_for(path, seconds=60.0):
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return path.exists()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "zombie" in status.read_text())
+
+
+@pytest.mark.parametrize("execute", [True, False], ids=["then-executes", "closed-unused"])
+def test_a_launched_template_preloads_before_any_execution(tmp_path, execute):
+    marker = tmp_path / "preloaded"
+    (tmp_path / "marker_module.py").write_text(
+        f"import os\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\n"
+    )
+    (tmp_path / "main.py").write_text("def run(p):\n    return {'n': p['n']}\n")
+    template = ProcessTemplate(preload=["marker_module"], sys_path=[str(tmp_path)])
+    try:
+        template.launch()
+        assert _wait_for(marker), "launch() started no template"
+        pid = int(marker.read_text())
+        if execute:
+            request = ExecutionRequest(
+                tmp_path, "main.py", {"n": 3}, tmp_path / "r.pickle", tmp_path / "log"
+            )
+            outcome = template.execute(request)
+            assert (outcome.status, outcome.result.get("outputs")) == ("ok", {"n": 3})
+            assert template.preloaded == ["marker_module"]
+    finally:
+        template.close()
+    assert not _alive(pid)
