@@ -1,32 +1,67 @@
 """pytest-iterbench: compare alternative solutions of an ML task on metrics, from pytest.
 
 The public API; everything here is re-exported from the module that owns it.
+
+The names are imported when first used (PEP 562): pytest imports this package
+for its plugin module in every process, xdist workers included, and those
+should not pay for the report and the API.
 """
 
 from __future__ import annotations
 
-from pytest_iterbench.api import (
-    execute_run,
-    generate_report,
-    load_iterations,
-    load_metrics,
-    load_runs,
-)
-from pytest_iterbench.errors import (
-    ExecutionFailed,
-    GpuUnavailableError,
-    IterbenchError,
-    MetricSkipped,
-    Problem,
-    WorkspaceError,
-)
-from pytest_iterbench.execution.executor import Execution
-from pytest_iterbench.metrics.base import BaseMetric, MetricResult, requires_gpu, timed
-from pytest_iterbench.report.gate import GateResult, compare_sessions
-from pytest_iterbench.report.writer import write_reports
-from pytest_iterbench.results.records import ResultRecord
-from pytest_iterbench.workspace.loader import Workspace
-from pytest_iterbench.workspace.model import Iteration, MetricDefinition, RunDefinition
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_iterbench.api import (
+        execute_run,
+        generate_report,
+        load_iterations,
+        load_metrics,
+        load_runs,
+    )
+    from pytest_iterbench.errors import (
+        ExecutionFailed,
+        GpuUnavailableError,
+        IterbenchError,
+        MetricSkipped,
+        Problem,
+        WorkspaceError,
+    )
+    from pytest_iterbench.execution.executor import Execution
+    from pytest_iterbench.metrics.base import BaseMetric, MetricResult, requires_gpu, timed
+    from pytest_iterbench.report.gate import GateResult, compare_sessions
+    from pytest_iterbench.report.writer import write_reports
+    from pytest_iterbench.results.records import ResultRecord
+    from pytest_iterbench.workspace.loader import Workspace
+    from pytest_iterbench.workspace.model import Iteration, MetricDefinition, RunDefinition
+
+_OWNERS = {
+    "BaseMetric": "pytest_iterbench.metrics.base",
+    "Execution": "pytest_iterbench.execution.executor",
+    "ExecutionFailed": "pytest_iterbench.errors",
+    "GateResult": "pytest_iterbench.report.gate",
+    "GpuUnavailableError": "pytest_iterbench.errors",
+    "Iteration": "pytest_iterbench.workspace.model",
+    "IterbenchError": "pytest_iterbench.errors",
+    "MetricDefinition": "pytest_iterbench.workspace.model",
+    "MetricResult": "pytest_iterbench.metrics.base",
+    "MetricSkipped": "pytest_iterbench.errors",
+    "Problem": "pytest_iterbench.errors",
+    "ResultRecord": "pytest_iterbench.results.records",
+    "RunDefinition": "pytest_iterbench.workspace.model",
+    "Workspace": "pytest_iterbench.workspace.loader",
+    "WorkspaceError": "pytest_iterbench.errors",
+    "compare_sessions": "pytest_iterbench.report.gate",
+    "execute_run": "pytest_iterbench.api",
+    "generate_report": "pytest_iterbench.api",
+    "load_iterations": "pytest_iterbench.api",
+    "load_metrics": "pytest_iterbench.api",
+    "load_runs": "pytest_iterbench.api",
+    "requires_gpu": "pytest_iterbench.metrics.base",
+    "timed": "pytest_iterbench.metrics.base",
+    "write_reports": "pytest_iterbench.report.writer",
+}
 
 __all__ = [
     "BaseMetric",
@@ -54,3 +89,16 @@ __all__ = [
     "timed",
     "write_reports",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    owner = _OWNERS.get(name)
+    if owner is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(owner), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

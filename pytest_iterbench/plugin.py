@@ -148,7 +148,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if not run_id:
         return
     try:
-        workspace = Workspace.load(workspace_dir(config))
+        checked = getattr(config, "workerinput", {}).get("iterbench_schema_checked", False)
+        workspace = Workspace.load(workspace_dir(config), schema_checked=checked)
         state = IterbenchSession(config, workspace, read_settings(config, run_id, workspace))
     except WorkspaceError as exc:
         raise pytest.UsageError(str(exc)) from exc

@@ -143,8 +143,23 @@ class ProcessTemplate:
         self.start_seconds: float | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._channel: _LineChannel | None = None
+        self._launched: tuple[subprocess.Popen[bytes], _LineChannel, float] | None = None
+
+    def launch(self) -> None:
+        """Start the template now and let it pre-import while the caller goes on; the first execution waits for it.
+
+        A template that cannot even be spawned here is left to the first
+        execution, which starts it again and reports why it fails.
+        """
+        if self._launched is not None or self._process is not None:
+            return
+        with contextlib.suppress(OSError):
+            self._launched = self._spawn()
 
     def _start(self) -> tuple[subprocess.Popen[bytes], _LineChannel]:
+        return self._await_ready(*self._spawn())
+
+    def _spawn(self) -> tuple[subprocess.Popen[bytes], _LineChannel, float]:
         started = time.perf_counter()
         process = subprocess.Popen(
             [sys.executable, "-P", str(TEMPLATE_SCRIPT)],
@@ -162,6 +177,11 @@ class ProcessTemplate:
             (json.dumps({"sys_path": sys_path, "preload": self.preload}) + "\n").encode()
         )
         process.stdin.flush()
+        return process, channel, started
+
+    def _await_ready(
+        self, process: subprocess.Popen[bytes], channel: _LineChannel, started: float
+    ) -> tuple[subprocess.Popen[bytes], _LineChannel]:
         try:
             ready = channel.read(START_TIMEOUT)
         except EOFError as exc:
@@ -182,6 +202,9 @@ class ProcessTemplate:
     def _ensure_started(self) -> tuple[subprocess.Popen[bytes], _LineChannel]:
         if self._process is not None and self._channel is not None and self._process.poll() is None:
             return self._process, self._channel
+        launched, self._launched = self._launched, None
+        if launched is not None:
+            return self._await_ready(*launched)
         return self._start()
 
     def execute(self, request: ExecutionRequest) -> RawOutcome:
@@ -287,6 +310,9 @@ class ProcessTemplate:
     def close(self) -> None:
         """Stop the template; a template that does not stop in 5 s is killed."""
         process, self._process, self._channel = self._process, None, None
+        if process is None and self._launched is not None:
+            process = self._launched[0]
+        self._launched = None
         if process is None or process.poll() is not None:
             return
         assert process.stdin is not None

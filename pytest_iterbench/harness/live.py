@@ -78,8 +78,14 @@ class SessionEvents:
     def item_start(self, nodeid: str) -> None:
         self._emit(ITEM_START, nodeid=nodeid)
 
-    def report(self, report: pytest.TestReport) -> None:
-        """Fold one phase's report into the item's outcome; the last phase emits ``item.finish``."""
+    def report(
+        self, report: pytest.TestReport, records: Sequence[dict[str, Any]] | None = None
+    ) -> None:
+        """Fold one phase's report into the item's outcome; the last phase emits ``item.finish``.
+
+        ``records``: the report's records, already parsed by the caller (read from
+        ``report.user_properties`` when None); the last one is kept, as a copy.
+        """
         nodeid = report.nodeid
         outcome = _phase_outcome(report, self.outcomes.get(nodeid))
         self.outcomes[nodeid] = outcome
@@ -87,9 +93,14 @@ class SessionEvents:
             self.reasons[nodeid] = _reason(report)
         if report.failed and nodeid not in self.tracebacks:
             self.tracebacks[nodeid] = report.longreprtext
-        for name, value in report.user_properties:
-            if name == self.record_property:
-                self.records[nodeid] = json.loads(str(value))
+        if records is None:
+            records = [
+                json.loads(str(value))
+                for name, value in report.user_properties
+                if name == self.record_property
+            ]
+        if records:
+            self.records[nodeid] = dict(records[-1])
         if report.when == "teardown" or report.when not in _PHASES:
             self._finish(report, outcome)
 

@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -56,12 +56,6 @@ from pytest_iterbench.harness.remote import (
 from pytest_iterbench.harness.settings import SessionSettings, WorkerInput
 from pytest_iterbench.harness.target import Target, item_target
 from pytest_iterbench.metrics.builtin import TimingMetric
-from pytest_iterbench.report.comparison import Comparison
-from pytest_iterbench.report.document import Block
-from pytest_iterbench.report.gate import GateResult, compare_stored_sessions, workspace_tolerances
-from pytest_iterbench.report.reading import load_run_samples
-from pytest_iterbench.report.samples import RunSamples
-from pytest_iterbench.report.writer import write_reports
 from pytest_iterbench.results.records import RecordStatus, ResultRecord, json_problem, utc_now
 from pytest_iterbench.results.records import environment as describe_environment
 from pytest_iterbench.results.store import Journal, ResultsStore
@@ -69,6 +63,12 @@ from pytest_iterbench.secrets import Scrubber
 from pytest_iterbench.workspace.loader import Workspace
 from pytest_iterbench.workspace.model import RunDefinition, configuration_hash
 from pytest_iterbench.workspace.paths import WorkspacePaths
+
+if TYPE_CHECKING:  # the report is the controller's, imported where it writes (workers never do)
+    from pytest_iterbench.report.comparison import Comparison
+    from pytest_iterbench.report.document import Block
+    from pytest_iterbench.report.gate import GateResult
+    from pytest_iterbench.report.samples import RunSamples
 
 RECORD_PROPERTY = "iterbench_record"
 TARGETS_FILE = (
@@ -125,7 +125,8 @@ class IterbenchSession:
             self._check_code(received["iterbench_config_hashes"])
         self.caps = ThreadCaps.for_session(self.workers, settings.threads)
         self.lock = MeasurementLock(self.scratch, enabled=settings.exclusive and self.workers > 1)
-        if not is_worker and config.getoption("dist", "no") != "no":
+        self.runs_items = is_worker or config.getoption("dist", "no") == "no"
+        if not self.runs_items:
             return  # the xdist controller runs no item
         self.caps.apply_here()
 
@@ -149,6 +150,8 @@ class IterbenchSession:
         sent["iterbench_host_workers"] = workers_per_host(specs)[host]
         if is_remote(spec):
             sent["iterbench_config_hashes"] = self.config_hashes()
+        else:
+            sent["iterbench_schema_checked"] = True
         return sent
 
     def config_hashes(self) -> dict[str, str]:
@@ -402,7 +405,11 @@ class IterbenchSession:
         """On a worker: leave each item's target where the controller finds it if the worker dies.
 
         In a serial session's controller: announce the collected items to live views.
+        Where items run, the process template starts now, pre-importing while
+        the session sets up, instead of when the first item needs it.
         """
+        if self.runs_items and not self.config.option.collectonly:
+            self._launch_template(session.items)
         if self.worker_id is None:
             if self.controller is not None and self.controller.events is not None:
                 self.controller.events.items([item.nodeid for item in session.items])
@@ -414,6 +421,17 @@ class IterbenchSession:
         }
         self.scratch.mkdir(parents=True, exist_ok=True)
         write_text_atomically(self.scratch / TARGETS_FILE, json.dumps(targets))
+
+    def _launch_template(self, items: Sequence[pytest.Item]) -> None:
+        """Start the template early; any failure here is met again, and reported, by the first item."""
+        if ".py" not in self.entry_point_suffixes():
+            return
+        if not any(item_target(item) is not None for item in items):
+            return
+        with contextlib.suppress(Exception):
+            _ = self.executor  # creates the template
+            if self._template is not None:
+                self._template.launch()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport) -> None:
@@ -481,14 +499,17 @@ class IterbenchSession:
         if self.controller is None:
             return
         self.controller.workers.reported.add(report.nodeid)
+        records = [
+            json.loads(str(value))
+            for name, value in report.user_properties
+            if name == RECORD_PROPERTY
+        ]
         if self.controller.events is not None:
-            self.controller.events.report(report)
-        for name, value in report.user_properties:
-            if name == RECORD_PROPERTY:
-                record = json.loads(str(value))
-                self.config.hook.pytest_iterbench_record(config=self.config, record=record)
-                self.controller.journal.append(record)
-                self.controller.appended += 1
+            self.controller.events.report(report, records)
+        for record in records:
+            self.config.hook.pytest_iterbench_record(config=self.config, record=record)
+            self.controller.journal.append(record)
+            self.controller.appended += 1
 
     def close(self) -> None:
         """Stop the process template and release the measurement lock (idempotent)."""
@@ -503,6 +524,8 @@ class IterbenchSession:
         self.controller.journal.close(keep_lock=True)
         self._check_workers(session)
         if self._persist(session):
+            from pytest_iterbench.report.reading import load_run_samples
+
             try:
                 samples = load_run_samples(
                     self.controller.store, self.run.id, self.settings.session_id
@@ -577,6 +600,8 @@ class IterbenchSession:
             warnings.warn(IterbenchWarning(message), stacklevel=2)
 
     def _report(self, samples: RunSamples) -> None:
+        from pytest_iterbench.report.writer import write_reports
+
         assert self.controller is not None
         self.controller.report_paths = write_reports(
             self.workspace.root,
@@ -601,6 +626,8 @@ class IterbenchSession:
         assert self.controller is not None
         if self.settings.compare is None or self.controller.appended == 0:
             return
+        from pytest_iterbench.report.gate import compare_stored_sessions, workspace_tolerances
+
         tolerances = workspace_tolerances(self.workspace.metrics)
         try:
             gate = compare_stored_sessions(
@@ -667,7 +694,15 @@ def _status(
 
 def _record_property(record: ResultRecord) -> str:
     """The record on the wire; one JSON cannot hold (a metric test's metadata) becomes an error record saying why."""
-    problem = json_problem(data := record.to_json())
+    data = record.to_json()
+    try:  # the common case in one pass: strict JSON that UTF-8 can hold (what json_problem checks)
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        pass
+    else:
+        return text
+    problem = json_problem(data)
     if problem is not None:
         reason = f"metric {record.metric_id!r}: the record cannot be written as JSON ({problem})"
         data = replace(record, value=None, metadata={}, status="error", reason=reason).to_json()

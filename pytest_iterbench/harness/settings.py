@@ -34,6 +34,8 @@ class WorkerInput(TypedDict):
     iterbench_host_workers: NotRequired[int]
     #: The controller's ``config_hash`` of each iteration (sent to remote workers only).
     iterbench_config_hashes: NotRequired[dict[str, str]]
+    #: True for a worker on the controller's host: the workspace's schemas were checked there.
+    iterbench_schema_checked: NotRequired[bool]
 
 
 @dataclass

@@ -81,6 +81,54 @@ def _labels(execution: Execution) -> tuple[Any, Any]:
     return execution.outputs["y_true"], execution.outputs["y_pred"]
 
 
+def _plain_labels(y_true: Any, y_pred: Any) -> tuple[list[Any], list[Any]] | None:
+    """Both label sequences as lists when sklearn's answer is plain counting, else None.
+
+    That is: two non-empty lists, tuples or 1-D integer/string numpy arrays of
+    equal length whose labels are all ``int`` or all ``str`` (``bool`` excluded),
+    the same kind on both sides. Anything else (floats, mixed types, multilabel,
+    mismatched lengths) goes to ``sklearn.metrics``, which validates it and
+    raises its own errors. Importing scikit-learn costs about a second in every
+    process that scores; for the plain case the counts below give the same
+    float (``tests/test_builtin_scores.py`` checks it against sklearn).
+    """
+    true_list, pred_list = _as_list(y_true), _as_list(y_pred)
+    if not true_list or pred_list is None or len(true_list) != len(pred_list):
+        return None
+    kind = type(true_list[0])
+    if kind not in (int, str) or not all(type(v) is kind for v in (*true_list, *pred_list)):
+        return None
+    return true_list, pred_list
+
+
+def _as_list(values: Any) -> list[Any] | None:
+    if isinstance(values, list | tuple):
+        return list(values)
+    is_array = type(values).__module__ == "numpy" and type(values).__name__ == "ndarray"
+    if is_array and values.ndim == 1 and values.dtype.kind in "iuU":
+        return list(values.tolist())
+    return None
+
+
+def _f1_macro(y_true: list[Any], y_pred: list[Any]) -> float:
+    """sklearn's ``f1_score(average="macro")``: per label ``2 tp / (true + predicted)``, numpy's mean."""
+    import numpy
+
+    true_counts: dict[Any, int] = {}
+    pred_counts: dict[Any, int] = {}
+    hits: dict[Any, int] = {}
+    for true, pred in zip(y_true, y_pred, strict=True):
+        true_counts[true] = true_counts.get(true, 0) + 1
+        pred_counts[pred] = pred_counts.get(pred, 0) + 1
+        if true == pred:
+            hits[true] = hits.get(true, 0) + 1
+    scores = [
+        2.0 * hits.get(label, 0) / (true_counts.get(label, 0) + pred_counts.get(label, 0))
+        for label in sorted(true_counts.keys() | pred_counts.keys())
+    ]
+    return float(numpy.mean(numpy.asarray(scores, dtype=numpy.float64)))
+
+
 class _ClassificationMetric(ExecutionMetric):
     """A score in [0, 1] from sklearn.metrics, reported in % when the metric's unit is '%'."""
 
@@ -102,6 +150,9 @@ class AccuracyMetric(_ClassificationMetric):
     unit = "%"
 
     def score(self, y_true: Any, y_pred: Any) -> float:
+        labels = _plain_labels(y_true, y_pred)
+        if labels is not None:
+            return float(sum(t == p for t, p in zip(*labels, strict=True)) / len(labels[0]))
         from sklearn.metrics import accuracy_score
 
         return float(accuracy_score(y_true, y_pred))
@@ -114,6 +165,9 @@ class F1MacroMetric(_ClassificationMetric):
     unit = ""
 
     def score(self, y_true: Any, y_pred: Any) -> float:
+        labels = _plain_labels(y_true, y_pred)
+        if labels is not None:
+            return _f1_macro(*labels)
         from sklearn.metrics import f1_score
 
         return float(f1_score(y_true, y_pred, average="macro"))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_iterbench.errors import Problem, WorkspaceError
-from pytest_iterbench.workspace.schemas import SchemaName, validate
+from pytest_iterbench.workspace.schemas import SchemaName, validate, value_problems
 
 
 def read_json(path: Path, display: str) -> tuple[Any, list[Problem]]:
@@ -61,12 +61,20 @@ def _kind(path: Path) -> str:
     return "a special file"
 
 
-def read_document(path: Path, name: SchemaName) -> tuple[Any, list[Problem]]:
-    """One definition file, parsed and schema-validated: the document (None if any problem) and the problems."""
+def read_document(
+    path: Path, name: SchemaName, *, check_schema: bool = True
+) -> tuple[Any, list[Problem]]:
+    """One definition file, parsed and schema-validated: the document (None if any problem) and the problems.
+
+    ``check_schema=False`` checks the values only (:func:`value_problems`), for a
+    file whose schema check already passed in another process.
+    """
     document, problems = read_json(path, path.name)
     if problems:
         return None, problems
-    problems = validate(name, document, path.name)
+    problems = (
+        validate(name, document, path.name) if check_schema else value_problems(document, path.name)
+    )
     return (None if problems else document), problems
 
 

@@ -10,6 +10,7 @@ disk.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,10 +91,23 @@ class Workspace:
             raise WorkspaceError([Problem(RUNS_FILE, "runs", message)]) from None
 
     @classmethod
-    def load(cls, root: str | Path) -> Workspace:
-        """Load and validate the three definition files of the workspace at ``root``."""
+    def load(cls, root: str | Path, *, schema_checked: bool = False) -> Workspace:
+        """Load and validate the three definition files of the workspace at ``root``.
+
+        ``schema_checked``: another process on this host (xdist's controller) has
+        just validated these files against their schemas, so that check (and the
+        import of jsonschema) is skipped. Should the files have changed since and
+        anything fail, they are loaded again with every check, whose error stands.
+        """
         root = Path(root).resolve()
-        documents, problems = read_definitions(root)
+        if schema_checked:
+            with contextlib.suppress(Exception):
+                return cls._load(root, check_schema=False)
+        return cls._load(root, check_schema=True)
+
+    @classmethod
+    def _load(cls, root: Path, *, check_schema: bool) -> Workspace:
+        documents, problems = read_definitions(root, check_schema=check_schema)
         if problems:
             raise WorkspaceError(problems)
         found = check_references(Definitions.read(documents, WORKSPACE_FILES), root)
@@ -102,11 +116,15 @@ class Workspace:
         return cls(root, found.iterations, found.metrics, found.runs, found.metric_classes)
 
 
-def read_definitions(root: Path) -> tuple[dict[str, Any], list[Problem]]:
+def read_definitions(
+    root: Path, *, check_schema: bool = True
+) -> tuple[dict[str, Any], list[Problem]]:
     """The three definition files, each parsed and schema-validated, and their problems."""
     documents: dict[str, Any] = {}
     problems: list[Problem] = []
     for kind in KINDS:
-        documents[kind], file_problems = read_document(root / WORKSPACE_FILES[kind], kind)
+        documents[kind], file_problems = read_document(
+            root / WORKSPACE_FILES[kind], kind, check_schema=check_schema
+        )
         problems += file_problems
     return documents, problems

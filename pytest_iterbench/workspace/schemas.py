@@ -13,12 +13,13 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
-
-import jsonschema
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_iterbench.errors import IterbenchError, Problem
+
+if TYPE_CHECKING:  # imported where a document is validated: an xdist worker may never need it
+    import jsonschema
+    from referencing import Registry
 
 SchemaName = Literal["iterations", "metrics", "runs", "results", "plan", "state"]
 SCHEMA_NAMES: tuple[SchemaName, ...] = ("iterations", "metrics", "runs", "results", "plan", "state")
@@ -50,12 +51,16 @@ def load_schema(name: SchemaName) -> dict[str, Any]:
 @functools.cache
 def _registry() -> Registry[Any]:
     """Every schema under its ``$id``, so one schema can ``$ref`` another (plan -> iterations)."""
+    from referencing import Registry, Resource
+
     schemas = [load_schema(name) for name in SCHEMA_NAMES]
     return Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas)
 
 
 @functools.cache
 def _validator(name: SchemaName) -> jsonschema.protocols.Validator:
+    import jsonschema
+
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     # No check_schema() here: it costs a quarter of a second in every pytest process
