@@ -165,3 +165,14 @@ def test_the_benchmark_step_runs_its_pytest_on_the_workers_asked(tmp_path: Path)
     parallel = PytestRun(tmp_path, "run-001", "s1", workers=2).command()
     assert parallel[parallel.index("-n") + 1] == "2"
     assert parallel[: len(serial)] == serial
+
+
+def test_without_a_code_writer_a_stub_entry_point_is_a_message_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = manual_workspace(tmp_path / "ws", {"v1": None})
+    assert main(["orchestrate", "--dir", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "iterations/v1/main.py: expected the iteration's code, found a stub or nothing" in err
+    assert "write it by hand, then --resume" in err
+    assert state(root)["orchestration"]["steps"][0]["status"] == "done"  # the plan step stands

@@ -125,8 +125,8 @@ class Implementer:
             if self.writer is None:
                 raise StepFailed(
                     f"implement:{entry['id']}",
-                    f"{relative}: expected the iteration's code (the manual planner writes none), "
-                    "found a stub or nothing",
+                    f"{relative}: expected the iteration's code, found a stub or nothing (only "
+                    "the claude-api planner writes code: write it by hand, then --resume)",
                 )
             self._write(path, self.writer.write(self.task, entry))
             self._maybe_kill(entry["id"])
