@@ -53,13 +53,21 @@ class CodeWriter(Protocol):
     def write(self, task: str, entry: dict[str, Any], feedback: str = "") -> str: ...
 
 
-def _code_checker(data: dict[str, Any]) -> list[Problem]:
-    code = data.get("code")
+def python_code_problems(tool: str, code: Any, what: str) -> list[Problem]:
+    """A model's ``code`` answer (through ``tool``) is non-empty Python that parses; else why not."""
     if not isinstance(code, str) or not code.strip():
-        return [Problem(CODE_TOOL, "code", "expected the file's Python code")]
+        return [Problem(tool, "code", f"expected {what}")]
     problem = code_problem(code)
     if problem:
-        return [Problem(CODE_TOOL, "code", f"not valid Python: {problem}")]
+        return [Problem(tool, "code", f"not valid Python: {problem}")]
+    return []
+
+
+def _code_checker(data: dict[str, Any]) -> list[Problem]:
+    code: Any = data.get("code")
+    problems = python_code_problems(CODE_TOOL, code, "the file's Python code")
+    if problems:
+        return problems
     if not _defines_run(code):
         return [Problem(CODE_TOOL, "code", "expected a top-level function run(parameters)")]
     return []

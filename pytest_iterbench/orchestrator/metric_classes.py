@@ -28,11 +28,10 @@ from pytest_iterbench.llm.errors import LlmError, ReviewLoopExhausted
 from pytest_iterbench.llm.messages import MessageSender
 from pytest_iterbench.llm.review_types import Failure, Review
 from pytest_iterbench.llm.reviewer import review_loop
-from pytest_iterbench.llm.solver import code_problem
 from pytest_iterbench.llm.structured import Ask, Tool, ask_structured
 from pytest_iterbench.metrics import BaseMetric, MetricResult
 from pytest_iterbench.orchestrator.errors import StepFailed
-from pytest_iterbench.orchestrator.implement import Reviewer, needs_code
+from pytest_iterbench.orchestrator.implement import Reviewer, needs_code, python_code_problems
 from pytest_iterbench.orchestrator.smoke import execution_failure, instantiate, smoke_execution
 from pytest_iterbench.orchestrator.steps import Outcome, StepContext
 from pytest_iterbench.workspace.loader import Workspace
@@ -94,12 +93,10 @@ class ClaudeMetricWriter:
 
 def _checker(name: str) -> Callable[[dict[str, Any]], list[Problem]]:
     def check(data: dict[str, Any]) -> list[Problem]:
-        code = data.get("code")
-        if not isinstance(code, str) or not code.strip():
-            return [Problem(METRIC_TOOL, "code", "expected the module's Python code")]
-        problem = code_problem(code)
-        if problem:
-            return [Problem(METRIC_TOOL, "code", f"not valid Python: {problem}")]
+        code: Any = data.get("code")
+        problems = python_code_problems(METRIC_TOOL, code, "the module's Python code")
+        if problems:
+            return problems
         classes = [n.name for n in ast.parse(code).body if isinstance(n, ast.ClassDef)]
         if name not in classes:
             return [

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from pytest_iterbench.results.events import (
     EventFollower,
 )
 from pytest_iterbench.secrets import Scrubber
+from pytest_iterbench.studio.sessions import process_alive
 
 POLL_SECONDS: Final = 0.05
 #: Sessions kept in the folded state (the latest ones).
@@ -116,7 +116,12 @@ class LiveState:
         """An unfinished session whose process is alive and is not ``own_pid``'s, if any."""
         for session in reversed(self.sessions.values()):
             pid = session.get("pid")
-            if not session["finished"] and isinstance(pid, int) and pid != own_pid and _alive(pid):
+            if (
+                not session["finished"]
+                and isinstance(pid, int)
+                and pid != own_pid
+                and process_alive(pid)
+            ):
                 return session
         return None
 
@@ -125,7 +130,7 @@ class LiveState:
         found = self.orchestration
         pid = found.get("pid") if found else None
         if found and not found["finished"] and isinstance(pid, int) and pid != own_pid:
-            return found if _alive(pid) else None
+            return found if process_alive(pid) else None
         return None
 
     def snapshot(self) -> dict[str, Any]:
@@ -224,16 +229,6 @@ _ORCHESTRATION_FOLDS: Final[dict[str, Callable[[dict[str, Any], dict[str, Any]],
     ORCHESTRATION_PUSH: _push,
     ORCHESTRATION_FINISH: _orchestration_finish,
 }
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _drain(queue: asyncio.Queue[str]) -> None:

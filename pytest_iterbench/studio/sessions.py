@@ -250,7 +250,7 @@ class SessionRunner:
         if own is not None:
             return own
         foreign = self._foreign_holder()
-        return Holder(**foreign) if foreign.get("pid") and _alive(foreign["pid"]) else None
+        return Holder(**foreign) if foreign.get("pid") and process_alive(foreign["pid"]) else None
 
     def _foreign_holder(self) -> dict[str, Any]:
         try:
@@ -326,7 +326,8 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a zombie counts: ``_group_alive`` tells those apart)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
