@@ -29,6 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import user_install
 from bench_item_overhead import session_environment
 from figures import summary, table
 
@@ -240,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         "report peak",
     ]
     print(table(headers, rows))
+    print(f"\n{user_install.describe(user_install.plugins_left_out())}")
     return 0
 
 

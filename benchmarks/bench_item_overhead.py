@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import figures
+import user_install
 
 SMALL, LARGE = 100, 1000
 WIDE_SMALL, WIDE_LARGE = 40, 400
@@ -271,10 +272,16 @@ def session_environment(pycache: Path) -> dict[str, str]:
     fixed cost no user with a normal setup pays. Generated sources (test file,
     metrics module, iterations) live in a fresh folder per session, so both
     variants compile theirs every time alike.
+
+    The development environment's own pytest plugins (``user_install.py``) are
+    left out through ``PYTEST_ADDOPTS``: sessions load what a user's install loads.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    left_out = user_install.plugins_left_out()
+    if left_out:
+        env["PYTEST_ADDOPTS"] = user_install.pytest_addopts(left_out)
     return env
 
 
@@ -482,6 +489,7 @@ def render(result: dict[str, Any], repeats: int) -> str:
             "Where the time goes (phases from in-session timestamps):",
             phase_table(result),
             f"Checked: every harness session exited 0 and wrote as many passed records to results.json as it had items ({SMALL}, {LARGE}, {WIDE_SMALL} or {WIDE_LARGE}).",
+            user_install.describe(user_install.plugins_left_out()),
         ]
     )
 
@@ -507,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
             "session_env": {
                 "PYTHONPYCACHEPREFIX": "<scratch>/pycache",
                 "removed": ["PYTHONDONTWRITEBYTECODE", "PYTEST_*"],
+                "plugins_left_out": user_install.plugins_left_out(),
             },
             "load_average_before": list(load_before),
             **result,

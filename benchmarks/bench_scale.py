@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import user_install
 from bench_item_overhead import session_environment
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,6 +106,7 @@ def main() -> None:
         wall, cpu, rss = measure(folder, *base)
         row = f"{n} | {n * options.metrics} | {wall:.1f} | {cpu:.1f} | {rss:.0f}"
         print(f"| session | {row} |", flush=True)
+    print(f"\n{user_install.describe(user_install.plugins_left_out())}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from typing import Any
 
 import figures
 import pyperf
+import user_install
 from workspaces import (
     REFERENCE_LOOPS,
     REFERENCE_MAIN,
@@ -310,6 +311,7 @@ def render(result: dict[str, Any], repeats: int) -> str:
             "about 0.9 the measurement waited for a CPU (another process ran), and its "
             "median is the machine's load as much as the function's cost. Load average "
             f"at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}.",
+            user_install.describe(user_install.plugins_left_out()),
         ]
     )
 

@@ -3,8 +3,8 @@
 Two workspaces:
 
 - ``work``: 8 iterations whose ``run()`` burns a fixed amount of pure-Python CPU
-  (about 1.7 s on a free core) and returns ``y_true``/``y_pred``; metrics
-  ``accuracy`` and ``f1_macro`` (classes, no timing metric: nothing takes the
+  (about 2 s on a free core, ``--run-seconds``) and returns ``y_true``/``y_pred``;
+  metrics ``accuracy`` and ``f1_macro`` (classes, no timing metric: nothing takes the
   measurement lock exclusively, so executions may run in parallel): 16 items;
 - ``trivial``: 1 iteration that does nothing, the same two metrics: 2 items.
   Its ``-n 2`` session minus its serial session is the fixed cost of starting
@@ -26,7 +26,7 @@ the machine other processes took. Where the records name their xdist worker
 items were split over both workers: the harness keeps each execution's items
 on one worker, so it should be none.
 
-    .venv/bin/python benchmarks/bench_xdist_speedup.py [--repeats 3] [--run-seconds 1.7]
+    .venv/bin/python benchmarks/bench_xdist_speedup.py [--repeats 3] [--run-seconds 2]
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import figures
+import user_install
 from workspaces import (
     BURNING_MAIN,
     BenchmarkFailed,
@@ -262,6 +263,7 @@ def render(result: dict[str, Any], repeats: int, run_seconds: float) -> str:
             "executions at once all along). Busy CPUs: machine-wide, over the session; above "
             "the session's own need, other processes took the rest. "
             f"Load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}.",
+            user_install.describe(user_install.plugins_left_out()),
         ]
     )
 
@@ -270,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="sessions of each kind")
     parser.add_argument(
-        "--run-seconds", type=float, default=1.7, help="each run()'s CPU on a free core"
+        "--run-seconds", type=float, default=2.0, help="each run()'s CPU on a free core"
     )
     args = parser.parse_args(argv)
     try:
@@ -293,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
                 for name, (_, arguments) in SESSIONS.items()
             },
             "target_speedup": TARGET_SPEEDUP,
+            "plugins_left_out": user_install.plugins_left_out(),
             **result,
         },
     )

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import figures
+import user_install
 from workspaces import (
     REFERENCE_LOOPS,
     REFERENCE_MAIN,
@@ -368,6 +369,7 @@ def render(result: dict[str, Any], repeats: int, hog_seconds: float) -> str:
             f"{'; '.join(w for m in XDIST_MODES for w in modes[m]['workers_timing_hog'])}), "
             "and the records say xdist_workers and exclusive_timing as "
             f"the mode sets them. Load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}.",
+            user_install.describe(user_install.plugins_left_out()),
         ]
     )
 

@@ -336,6 +336,10 @@ def main() -> None:
         _, status = os.waitpid(pid, 0)
         _sweep(pid)
         _send(channel, {"event": "exited", "pid": pid, **_exit_description(status)})
+    # Nothing here needs finalising (every child was swept), and tearing down the
+    # preloaded modules (torch, scikit-learn) would cost the session's end up to seconds.
+    channel.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -517,7 +517,14 @@ class IterbenchSession:
             self._template.close()
         self.lock.close()
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Stop the template; in the controller, fold the journal and write the report.
+
+        ``tryfirst``: xdist's controller has every report once its loop ends, and
+        its own ``pytest_sessionfinish`` then waits for the workers to exit; the
+        fold and the report run before that wait, while the workers shut down.
+        """
         self.close()
         if self.controller is None:
             return
