@@ -98,3 +98,33 @@ def test_a_launched_template_preloads_before_any_execution(tmp_path, execute):
     finally:
         template.close()
     assert not _alive(pid)
+
+
+@pytest.mark.parametrize("execute", [True, False], ids=["after-an-execution", "unused"])
+def test_a_closed_template_exits_without_finalising_its_preloaded_modules(tmp_path, execute):
+    """Tearing down torch or scikit-learn takes seconds; the template skips it (nothing needs it)."""
+    marker, finalised = tmp_path / "preloaded", tmp_path / "finalised"
+    (tmp_path / "slow_teardown.py").write_text(
+        "import atexit, os, pathlib, time\n"
+        "def _teardown():\n"
+        f"    pathlib.Path({str(finalised)!r}).write_text('ran')\n"
+        "    time.sleep(30)\n"
+        "atexit.register(_teardown)\n"
+        f"pathlib.Path({str(marker)!r}).write_text(str(os.getpid()))\n"
+    )
+    (tmp_path / "main.py").write_text("def run(p):\n    return {'n': 1}\n")
+    template = ProcessTemplate(preload=["slow_teardown"], sys_path=[str(tmp_path), *sys.path])
+    try:
+        if execute:
+            request = ExecutionRequest(
+                tmp_path, "main.py", {}, tmp_path / "r.pickle", tmp_path / "log"
+            )
+            assert template.execute(request).status == "ok"
+        else:
+            template.launch()
+        assert _wait_for(marker), "no template preloaded the module"
+        pid = int(marker.read_text())
+    finally:
+        template.close()
+    assert not _alive(pid)
+    assert not finalised.exists(), "the template ran its modules' exit handlers"
