@@ -18,7 +18,6 @@ import json
 import pytest
 
 from pytest_iterbench.cli import main
-from pytest_iterbench.results import index as index_module
 from pytest_iterbench.results.store import ResultsStore
 
 METRICS = """
@@ -151,22 +150,6 @@ def test_recover_restores_what_a_rewrite_lost(tmp_path, capsys):
     assert "was rewritten and had lost 2 records that it held before" in capsys.readouterr().err
     assert main(["recover", "--dir", str(tmp_path)]) == 0
     assert sorted(ids(store)) == ["rec-1", "rec-2", "rec-3"], "restored once, not again"
-
-
-@pytest.mark.parametrize("copies", ["current", "zlib-defaults"])
-def test_a_rewrite_loses_no_record_longer_than_the_copies_window(tmp_path, monkeypatch, copies):
-    """Kept copies use a 4 KiB window; records of 30 KB, and copies an older index made, come back whole."""
-    if copies == "zlib-defaults":  # an index written before the copies' settings changed
-        monkeypatch.setattr(index_module, "KEPT_WBITS", 15)
-        monkeypatch.setattr(index_module, "KEPT_MEMLEVEL", 8)
-    long = [{**record(n), "reason": f"trace {n} " + "é∑ line\n" * 3000} for n in (1, 2, 3)]
-    store = ResultsStore(tmp_path)
-    fold(store, "s1", long)
-    store.index().close()
-    monkeypatch.undo()
-    store.path.write_text('{"results": [' + json.dumps(long[1]) + "]}")
-    assert main(["recover", "--dir", str(tmp_path)]) == 0
-    assert sorted(store.read(), key=lambda r: r["record_id"]) == long
 
 
 def test_a_deleted_results_json_is_a_fresh_start(tmp_path):

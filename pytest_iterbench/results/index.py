@@ -44,12 +44,6 @@ FORMAT = "2"
 FINGERPRINT_BYTES = 4096
 #: Rows indexed per transaction.
 BATCH = 20_000
-# The kept copies' deflate settings: a 4 KiB window and small hash tables. A record line
-# is about a kilobyte and its dictionary another, so the copies come out as small as with
-# zlib's defaults (32 KiB, memLevel 8), and setting a compressor up costs about 15 µs per
-# line instead of 100. The decompressor's default 32 KiB window reads both.
-KEPT_WBITS = 12
-KEPT_MEMLEVEL = 5
 #: Rejected lines named one by one in warnings; the rest are counted.
 WARN_LINES = 10
 HistoryRow = tuple[str, str, str, str | None, float | None]
@@ -161,9 +155,7 @@ class ResultsIndex:
         if self._zdict is None:
             self._zdict = line
             self._db.execute("INSERT INTO kept_dictionary VALUES (?)", (line,))
-        compressor = zlib.compressobj(
-            1, zlib.DEFLATED, KEPT_WBITS, KEPT_MEMLEVEL, zdict=self._zdict
-        )
+        compressor = zlib.compressobj(1, zdict=self._zdict)
         return compressor.compress(line) + compressor.flush()
 
     def _inflate(self, data: bytes) -> bytes:
