@@ -6,6 +6,13 @@ holds 1 % of them, in sessions of 100 records, most of them older than the
 session measured; the rest belong to other runs. ``--all-in-run`` adds a
 report against a history of which every record belongs to the reported run.
 
+From 10,000 records on, ``run-001``'s history names 100 iterations (``v0`` to
+``v99``), so its report, the session's included, compares 100 iterations where
+the empty history's compares the session's one: the "vs empty" ratios mix the
+history's size with the report's content. ``--one-pair`` writes histories whose
+``run-001`` records all belong to the pair the session measures (``v1`` ×
+``accuracy``): the report's content stays the same, and only the history grows.
+
 Each history is written once under ``--cache`` (default
 ``/tmp/iterbench-history``) by writing record lines directly, and reused; its
 index is built once by a warm-up report (that time is shown apart: a fresh
@@ -116,8 +123,11 @@ def template_record() -> dict[str, Any]:
     }
 
 
-def write_history(path: Path, size: int, all_in_run: bool) -> None:
-    """``size`` records, written as lines (no JSON round trip of the whole), in 100-record sessions."""
+def write_history(path: Path, size: int, all_in_run: bool, one_pair: bool = False) -> None:
+    """``size`` records, written as lines (no JSON round trip of the whole), in 100-record sessions.
+
+    ``one_pair``: ``run-001``'s records are all ``v1`` × ``accuracy``, the session's pair.
+    """
     base = template_record()
     with path.open("w", encoding="utf-8") as handle:
         handle.write('{\n  "$schema": "schemas/results-schema.json",\n  "results": [\n')
@@ -127,20 +137,20 @@ def write_history(path: Path, size: int, all_in_run: bool) -> None:
             base["record_id"] = f"{n:032x}"
             base["session_id"] = f"2025{session:010d}-hist"
             base["run_id"] = f"run-{run:03d}"
-            base["iteration_id"] = f"v{n % SESSION_RECORDS}"
+            base["iteration_id"] = "v1" if one_pair and run == 1 else f"v{n % SESSION_RECORDS}"
             base["value"] = (n % 997) / 997
             line = json.dumps(base)
             handle.write(("    " if n == 0 else ",\n    ") + line)
         handle.write(("\n" if size else "") + "  ]\n}\n")
 
 
-def prepare(cache: Path, size: int, all_in_run: bool) -> tuple[Path, float]:
+def prepare(cache: Path, size: int, all_in_run: bool, one_pair: bool = False) -> tuple[Path, float]:
     """The workspace with a history of ``size`` records and its index; seconds the index took."""
-    folder = cache / f"{'all-' if all_in_run else ''}{size}"
+    folder = cache / f"{'all-' if all_in_run else ''}{size}{'-one-pair' if one_pair else ''}"
     if not (folder / "results.json").exists():
         write_workspace(folder)
         started = time.perf_counter()
-        write_history(folder / ".results.json.tmp", size, all_in_run)
+        write_history(folder / ".results.json.tmp", size, all_in_run, one_pair)
         os.replace(folder / ".results.json.tmp", folder / "results.json")
         print(f"# wrote {size} records in {time.perf_counter() - started:.1f} s", flush=True)
     write_workspace(folder)
@@ -195,13 +205,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--all-in-run", action="store_true", help="also: every record in the reported run"
     )
+    parser.add_argument(
+        "--one-pair",
+        action="store_true",
+        help="run-001's history holds only the session's pair (the report's content stays the same)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     args.cache.mkdir(parents=True, exist_ok=True)
     cases = [(size, False) for size in sizes] + ([(max(sizes), True)] if args.all_in_run else [])
     folders, index_build = {}, {}
     for case in cases:
-        folders[case], index_build[case] = prepare(args.cache, *case)
+        folders[case], index_build[case] = prepare(args.cache, *case, args.one_pair)
     walls: dict[tuple[str, tuple[int, bool]], list[float]] = {}
     peaks: dict[tuple[str, tuple[int, bool]], list[float]] = {}
     for _ in range(args.repeats):
@@ -240,7 +255,12 @@ def main(argv: list[str] | None = None) -> int:
         "vs empty",
         "report peak",
     ]
-    print(table(headers, rows))
+    shape = (
+        "run-001's history: the session's pair only (`--one-pair`)"
+        if args.one_pair
+        else "run-001's history: 100 iterations from 10,000 records on"
+    )
+    print(f"{shape}.\n\n{table(headers, rows)}")
     print(f"\n{user_install.describe(user_install.plugins_left_out())}")
     return 0
 
