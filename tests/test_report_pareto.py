@@ -239,3 +239,15 @@ def test_sparkline_has_a_bar_per_value_and_keeps_order(values):
     if values and max(values) > min(values):
         assert line[values.index(min(values))] == "▁"
         assert line[values.index(max(values))] == "█"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([0.0, 2.2250738585072014e-308], "▁█"),  # a span whose reciprocal overflows
+        ([0.0, 5e-324, 1e-323], "▁▅█"),  # subnormals
+        ([-1.7976931348623157e308, 0.0, 1.7976931348623157e308], "▁▅█"),  # a span that overflows
+    ],
+)
+def test_a_sparkline_of_extreme_values_never_breaks_the_report(values, expected):
+    assert sparkline(values) == expected

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from math import isfinite
 
 from pytest_iterbench.report.samples import Sample
 from pytest_iterbench.report.statistics import MetricKind, centre
@@ -65,8 +66,13 @@ def sparkline(values: Sequence[float]) -> str:
     low, high = min(values), max(values)
     if high == low:
         return SPARK_BARS[3] * len(values)
-    scale = (len(SPARK_BARS) - 1) / (high - low)
-    return "".join(SPARK_BARS[round((v - low) * scale)] for v in values)
+    # A division per value: the reciprocal of a span of subnormals overflows. A span that
+    # overflows itself (-1e308 to 1e308) is taken in halves.
+    top = len(SPARK_BARS) - 1
+    if isfinite(high - low):
+        return "".join(SPARK_BARS[round((v - low) / (high - low) * top)] for v in values)
+    half_span = high / 2 - low / 2
+    return "".join(SPARK_BARS[round((v / 2 - low / 2) / half_span * top)] for v in values)
 
 
 def build_trend(

@@ -48,7 +48,12 @@ def _run_samples(index: ResultsIndex, run_id: str, session_id: str | None) -> Ru
     focus = index.focus_sessions(run_id, session_id)
     records = index.run_records(run_id, set(focus.values()))
     samples = samples_from_rows(
-        run_id, records, focus, index.history(run_id, session_id), TREND_LENGTH
+        run_id,
+        records,
+        focus,
+        index.session_summaries(run_id, session_id),
+        lambda pair, sessions: index.session_values(run_id, *pair, sessions),
+        TREND_LENGTH,
     )
     samples.records = index.count(run_id)
     for record in index.latest_per_iteration():

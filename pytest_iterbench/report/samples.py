@@ -13,11 +13,13 @@ records, and leaves the statistics to the few thousand samples that result.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import groupby
 from math import isfinite
 from typing import Any
 
+from pytest_iterbench.results.index import SessionSummary, ValueRow
 from pytest_iterbench.results.records import session_of
 
 Pair = tuple[str, str]
@@ -137,71 +139,59 @@ def collect_samples(records: Iterable[dict[str, Any]], run_id: str) -> RunSample
     return result
 
 
-class _HistoryTrimmer:
-    """Keeps, per pair, the focus and the latest sessions of its configuration; counts the rest."""
-
-    def __init__(self, samples: RunSamples, keep: int) -> None:
-        self.samples = samples
-        self.keep = keep
-
-    def add_pair(self, pair: Pair, focus: Sample, history: list[Sample]) -> None:
-        config = focus.config_hash
-        kept = [s for s in history if config is not None and s.config_hash == config][-self.keep :]
-        counts: dict[str | None, tuple[int, int]] = {}
-        kept_ids = {id(s) for s in kept}
-        for sample in history:
-            if id(sample) in kept_ids:
-                continue
-            with_values, sessions = counts.get(sample.config_hash, (0, 0))
-            counts[sample.config_hash] = (with_values + bool(sample.values), sessions + 1)
-        by_session = {s.session_id: s for s in kept}
-        by_session[focus.session_id] = focus
-        self.samples.by_pair[pair] = dict(sorted(by_session.items()))
-        if counts:
-            self.samples.dropped[pair] = counts
-
-
 def samples_from_rows(
     run_id: str,
     focus_records: Iterable[dict[str, Any]],
     focus_sessions: dict[Pair, str],
-    history: Iterable[tuple[str, str, str, str | None, float | None]],
+    summaries: Iterable[SessionSummary],
+    values_of: Callable[[Pair, set[str]], Iterable[ValueRow]],
     keep: int,
 ) -> RunSamples:
-    """Samples of ``run_id`` from an index: full records for the judged sessions, rows for history.
+    """Samples of ``run_id`` from an index: full records for the judged sessions, summaries for history.
 
-    ``history`` yields (iteration, metric, session, config_hash, value), grouped by
-    pair with sessions in order; per pair only the judged sample and the latest
-    ``keep`` sessions of its configuration are kept, the others counted in ``dropped``.
+    ``summaries`` has one row per (pair, session), grouped by pair with sessions
+    in order. Per pair only the judged sample and the latest ``keep`` sessions of
+    its configuration are kept, their values read through ``values_of(pair,
+    sessions)``; the other sessions are counted in ``dropped`` from their summaries
+    alone, so a long history costs a row per session and never a record.
     """
     full = collect_samples(focus_records, run_id)
     result = RunSamples(run_id, iterations=full.iterations, metrics=full.metrics)
-    trimmer = _HistoryTrimmer(result, keep)
-    pair: Pair | None = None
-    sessions: list[Sample] = []
-    for iteration, metric, session, config_hash, value in history:
-        if (iteration, metric) != pair:
-            _close_pair(trimmer, full, focus_sessions, pair, sessions)
-            pair, sessions = (iteration, metric), []
-        if not sessions or sessions[-1].session_id != session:
-            sessions.append(Sample(session, {"config_hash": config_hash}))
-        light = sessions[-1]
-        light.last = {"config_hash": config_hash}
-        light.add({"value": value, "config_hash": config_hash})
-    _close_pair(trimmer, full, focus_sessions, pair, sessions)
+    for pair, rows in groupby(summaries, key=lambda row: (row[0], row[1])):
+        session = focus_sessions.get(pair)
+        focus = full.by_pair.get(pair, {}).get(session) if session is not None else None
+        if focus is None:
+            continue
+        history = [(s, config, values) for _, _, s, config, values in rows if s != session]
+        _keep_pair(result, pair, focus, history, values_of, keep)
     return result
 
 
-def _close_pair(
-    trimmer: _HistoryTrimmer,
-    full: RunSamples,
-    focus_sessions: dict[Pair, str],
-    pair: Pair | None,
-    sessions: list[Sample],
+def _keep_pair(
+    result: RunSamples,
+    pair: Pair,
+    focus: Sample,
+    history: list[tuple[str, str | None, int]],
+    values_of: Callable[[Pair, set[str]], Iterable[ValueRow]],
+    keep: int,
 ) -> None:
-    if pair is None or pair not in focus_sessions:
-        return
-    focus = full.by_pair.get(pair, {}).get(focus_sessions[pair])
-    if focus is None:
-        return
-    trimmer.add_pair(pair, focus, [s for s in sessions if s.session_id != focus.session_id])
+    """The focus and the latest ``keep`` sessions of its configuration; the rest counted by configuration."""
+    config = focus.config_hash
+    # The latest sessions that give the trend a point: of the focus's configuration, with a value.
+    same_config = [s for s, c, values in history if config is not None and c == config and values]
+    kept = set(same_config[-keep:])
+    counts: dict[str | None, tuple[int, int]] = {}
+    for session, session_config, values in history:
+        if session not in kept:
+            with_values, sessions = counts.get(session_config, (0, 0))
+            counts[session_config] = (with_values + (values > 0), sessions + 1)
+    by_session: dict[str, Sample] = {}
+    for session, row_config, value in values_of(pair, kept):
+        light = by_session.get(session)
+        if light is None:
+            light = by_session[session] = Sample(session, {"config_hash": row_config})
+        light.add({"value": value, "config_hash": row_config})
+    by_session[focus.session_id] = focus
+    result.by_pair[pair] = dict(sorted(by_session.items()))
+    if counts:
+        result.dropped[pair] = counts

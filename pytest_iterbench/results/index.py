@@ -46,7 +46,10 @@ FINGERPRINT_BYTES = 4096
 BATCH = 20_000
 #: Rejected lines named one by one in warnings; the rest are counted.
 WARN_LINES = 10
-HistoryRow = tuple[str, str, str, str | None, float | None]
+#: (iteration, metric, session, config hash of its last record, how many finite values it holds)
+SessionSummary = tuple[str, str, str, str | None, int]
+#: (session, config hash, value) of one record
+ValueRow = tuple[str, str | None, float | None]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -274,13 +277,38 @@ class ResultsIndex:
         )
         return {(iteration, metric): session for iteration, metric, session in rows}
 
-    def history(self, run_id: str, until: str | None) -> Iterator[HistoryRow]:
-        """(iteration, metric, session, config_hash, value) of the run up to ``until``, grouped by pair, sessions in order."""
-        yield from self._db.execute(
-            "SELECT iteration_id, metric_id, session_id, config_hash, value FROM records"
-            " WHERE run_id = ? AND session_id <= ?"
-            " ORDER BY iteration_id, metric_id, session_id, offset",
+    def session_summaries(self, run_id: str, until: str | None) -> Iterator[SessionSummary]:
+        """One row per (iteration, metric, session) of the run up to ``until``, by pair, sessions in order.
+
+        Aggregated by SQLite (a session's config hash is its last record's, in file
+        order), so a pair with thousands of sessions costs Python one row each, not
+        one per record.
+        """
+        # SQLite takes a bare column from the row that holds the query's only MAX().
+        rows = self._db.execute(
+            "SELECT iteration_id, metric_id, session_id, MAX(offset), config_hash,"
+            " COUNT(CASE WHEN abs(value) <= 1.7976931348623157e308 THEN 1 END)"  # finite values
+            " FROM records WHERE run_id = ? AND session_id <= ?"
+            " GROUP BY iteration_id, metric_id, session_id"
+            " ORDER BY iteration_id, metric_id, session_id",
             (run_id, until if until is not None else "\U0010ffff"),
+        )
+        for iteration, metric, session, _, config_hash, values in rows:
+            yield iteration, metric, session, config_hash, values
+
+    def session_values(
+        self, run_id: str, iteration_id: str, metric_id: str, sessions: Iterable[str]
+    ) -> Iterator[ValueRow]:
+        """(session, config hash, value) of each record of the pair in ``sessions``, in file order."""
+        wanted = sorted(set(sessions))
+        if not wanted:
+            return
+        marks = ",".join("?" * len(wanted))
+        yield from self._db.execute(
+            "SELECT session_id, config_hash, value FROM records"
+            f" WHERE run_id = ? AND iteration_id = ? AND metric_id = ? AND session_id IN ({marks})"
+            " ORDER BY offset",
+            (run_id, iteration_id, metric_id, *wanted),
         )
 
     def run_records(
