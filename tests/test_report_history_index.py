@@ -19,6 +19,7 @@ from pytest_iterbench.report.document import to_markdown
 from pytest_iterbench.report.history import TREND_LENGTH
 from pytest_iterbench.report.reading import load_run_samples
 from pytest_iterbench.report.sections import build_document
+from pytest_iterbench.results.index import session_values_query
 from pytest_iterbench.results.store import ResultsStore
 
 RUN = "run-001"
@@ -110,3 +111,19 @@ def test_the_index_path_renders_the_report_of_every_record(tmp_path_factory, rec
         return
     through_index = load_run_samples(ResultsStore(root), RUN, session_id=None)
     assert _markdown(through_index) == _markdown(records)
+
+
+def test_reading_a_trend_s_sessions_walks_the_pair_s_index_only(tmp_path):
+    """``session_values`` must search by pair: by iteration alone it visits every run's records."""
+    _write(tmp_path, [_record(n, f"2026010{n}T000000Z-x", 0.5) for n in range(3)])
+    with ResultsStore(tmp_path).index() as index:
+        plans = [
+            row[-1]
+            for row in index._db.execute(
+                "EXPLAIN QUERY PLAN " + session_values_query(2),
+                (RUN, "v1", "accuracy", "20260100T000000Z-x", "20260101T000000Z-x"),
+            )
+        ]
+    assert plans == [
+        "SEARCH records USING INDEX by_pair (run_id=? AND iteration_id=? AND metric_id=? AND session_id=?)"
+    ]

@@ -299,16 +299,12 @@ class ResultsIndex:
     def session_values(
         self, run_id: str, iteration_id: str, metric_id: str, sessions: Iterable[str]
     ) -> Iterator[ValueRow]:
-        """(session, config hash, value) of each record of the pair in ``sessions``, in file order."""
+        """(session, config hash, value) of each record of the pair in ``sessions``: by session, in file order."""
         wanted = sorted(set(sessions))
         if not wanted:
             return
-        marks = ",".join("?" * len(wanted))
         yield from self._db.execute(
-            "SELECT session_id, config_hash, value FROM records"
-            f" WHERE run_id = ? AND iteration_id = ? AND metric_id = ? AND session_id IN ({marks})"
-            " ORDER BY offset",
-            (run_id, iteration_id, metric_id, *wanted),
+            session_values_query(len(wanted)), (run_id, iteration_id, metric_id, *wanted)
         )
 
     def run_records(
@@ -361,6 +357,21 @@ class ResultsIndex:
                         f"{self.results}: byte {offset}: not the record the index holds"
                     )
                 yield record
+
+
+def session_values_query(sessions: int) -> str:
+    """The query of :meth:`ResultsIndex.session_values` for that many sessions.
+
+    Ordered as the by_pair index is: ``ORDER BY offset`` alone makes SQLite walk
+    every record of the iteration in every run (the by_iteration index), about
+    90 ms a pair at a million records.
+    """
+    marks = ",".join("?" * sessions)
+    return (
+        "SELECT session_id, config_hash, value FROM records"
+        f" WHERE run_id = ? AND iteration_id = ? AND metric_id = ? AND session_id IN ({marks})"
+        " ORDER BY session_id, offset"
+    )
 
 
 def _connect(path: Path) -> sqlite3.Connection:
