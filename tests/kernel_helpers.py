@@ -9,6 +9,9 @@ from pytest_iterbench.kernel.compact import grammar
 from pytest_iterbench.kernel.dataset import synthetic_examples
 from pytest_iterbench.kernel.model import offline
 from pytest_iterbench.kernel.prompt import SYSTEM
+from pytest_iterbench.llm.fake_api import digits_plan_answer
+from pytest_iterbench.llm.pricing import TokenUsage
+from pytest_iterbench.llm.traces import TraceRecord
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -59,3 +62,20 @@ def tiny_model(seed: int = 0):
         tie_word_embeddings=True,
     )
     return LlamaForCausalLM(config).eval()
+
+
+def planner_trace(messages: list[dict[str, object]]) -> TraceRecord:
+    """A traced planner call that asked ``messages`` and got the digits plan back."""
+    return TraceRecord(
+        timestamp="2026-11-30T12:00:00Z",
+        role="planner",
+        model="claude",
+        status="ok",
+        usage=TokenUsage(),
+        cost_usd=0.01,
+        latency_seconds=1.0,
+        retries=0,
+        prompt_sha256="x",
+        prompt={"messages": messages},
+        answer=[{"type": "tool_use", "name": "submit_plan", "input": digits_plan_answer()}],
+    )

@@ -5,39 +5,18 @@ from __future__ import annotations
 import json
 
 import pytest
+from kernel_helpers import planner_trace
 
 from pytest_iterbench import cli
 from pytest_iterbench.kernel import planner as kernel_planner_module
-from pytest_iterbench.llm.fake_api import digits_plan_answer
-from pytest_iterbench.llm.pricing import TokenUsage
-from pytest_iterbench.llm.traces import TraceRecord, TraceStore
+from pytest_iterbench.llm.traces import TraceStore
 
 DESCRIPTION = "Forecast daily sales of a store from 2,000 observations."
 
 
 def test_dataset_writes_train_heldout_and_manifest(tmp_path, capsys):
-    TraceStore(tmp_path).append(
-        TraceRecord(
-            timestamp="2026-11-30T12:00:00Z",
-            role="planner",
-            model="claude",
-            status="ok",
-            usage=TokenUsage(),
-            cost_usd=0.01,
-            latency_seconds=1.0,
-            retries=0,
-            prompt_sha256="x",
-            prompt={
-                "messages": [
-                    {
-                        "role": "user",
-                        "content": "Task:\nClassify digits\n\nThe workspace already holds:\n",
-                    }
-                ]
-            },
-            answer=[{"type": "tool_use", "name": "submit_plan", "input": digits_plan_answer()}],
-        )
-    )
+    task = "Task:\nClassify digits\n\nThe workspace already holds:\n"
+    TraceStore(tmp_path).append(planner_trace([{"role": "user", "content": task}]))
     assert (
         cli.main(["kernel", "dataset", "--dir", str(tmp_path), "--synthetic", "200", "--seed", "3"])
         == 0

@@ -7,6 +7,7 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kernel_helpers import planner_trace
 
 from pytest_iterbench.kernel.baseline import baseline_compact, guess_kind
 from pytest_iterbench.kernel.catalogue import (
@@ -232,27 +233,12 @@ def test_held_out_examples_never_reach_the_training_side():
 def test_traced_api_plans_become_anonymised_examples():
     task = "Classify digits for bob@example.org from /home/bob/data/digits.csv"
 
-    def record(messages):
-        return TraceRecord(
-            timestamp="2026-11-30T12:00:00Z",
-            role="planner",
-            model="claude",
-            status="ok",
-            usage=TokenUsage(),
-            cost_usd=0.01,
-            latency_seconds=1.0,
-            retries=0,
-            prompt_sha256="x",
-            prompt={"messages": messages},
-            answer=[{"type": "tool_use", "name": "submit_plan", "input": digits_plan_answer()}],
-        )
-
     first = [{"role": "user", "content": f"Task:\n{task}\n\nThe workspace already holds:\n..."}]
     repaired = [*first, {"role": "assistant", "content": []}, {"role": "user", "content": "fix"}]
     solver = TraceRecord(
         "2026-11-30T12:00:00Z", "solver", "claude", "ok", TokenUsage(), None, 0.0, 0, "y"
     )
-    [example] = trace_examples([record(first), record(repaired), solver])
+    [example] = trace_examples([planner_trace(first), planner_trace(repaired), solver])
     assert example.prompt == "Classify digits for <email> from <path>"
     assert example.source == "trace"
     assert example.completion.startswith("kind: classification\n")

@@ -31,6 +31,13 @@ from pytest_iterbench.orchestrator.smoke import SMOKE_VARIABLE, smoke_check
 from pytest_iterbench.orchestrator.steps import Outcome, StepContext
 
 CODE_TOOL = "submit_iteration_code"
+#: A model's answer that is one Python module: the code, and optionally why.
+CODE_ANSWER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["code"],
+    "additionalProperties": False,
+    "properties": {"code": {"type": "string"}, "explanation": {"type": "string"}},
+}
 STUB_MARKER = "was planned but its code is not written yet"
 WRITER_SYSTEM = f"""\
 You write one iteration of a machine-learning benchmark: a Python file whose function \
@@ -86,13 +93,7 @@ class ClaudeCodeWriter:
     repair_rounds: int = 1
 
     def write(self, task: str, entry: dict[str, Any], feedback: str = "") -> str:
-        schema = {
-            "type": "object",
-            "required": ["code"],
-            "additionalProperties": False,
-            "properties": {"code": {"type": "string"}, "explanation": {"type": "string"}},
-        }
-        tool = Tool(CODE_TOOL, "Submit the complete entry point file.", schema)
+        tool = Tool(CODE_TOOL, "Submit the complete entry point file.", CODE_ANSWER_SCHEMA)
         ask = Ask(self.sender, "solver", tool, _code_checker, self.repair_rounds, entry["id"])
         user = f"Task: {task}\n\nThe iteration (plan entry):\n{json.dumps(entry, indent=2)}"
         if feedback:

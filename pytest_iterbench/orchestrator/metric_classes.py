@@ -31,7 +31,12 @@ from pytest_iterbench.llm.reviewer import review_loop
 from pytest_iterbench.llm.structured import Ask, Tool, ask_structured
 from pytest_iterbench.metrics import BaseMetric, MetricResult
 from pytest_iterbench.orchestrator.errors import StepFailed
-from pytest_iterbench.orchestrator.implement import Reviewer, needs_code, python_code_problems
+from pytest_iterbench.orchestrator.implement import (
+    CODE_ANSWER_SCHEMA,
+    Reviewer,
+    needs_code,
+    python_code_problems,
+)
 from pytest_iterbench.orchestrator.smoke import execution_failure, instantiate, smoke_execution
 from pytest_iterbench.orchestrator.steps import Outcome, StepContext
 from pytest_iterbench.workspace.loader import Workspace
@@ -72,13 +77,9 @@ class ClaudeMetricWriter:
 
     def write_metric(self, task: str, entry: dict[str, Any], feedback: str = "") -> str:
         name = entry["class"].rpartition(".")[2]
-        schema = {
-            "type": "object",
-            "required": ["code"],
-            "additionalProperties": False,
-            "properties": {"code": {"type": "string"}, "explanation": {"type": "string"}},
-        }
-        tool = Tool(METRIC_TOOL, "Submit the complete module of the metric class.", schema)
+        tool = Tool(
+            METRIC_TOOL, "Submit the complete module of the metric class.", CODE_ANSWER_SCHEMA
+        )
         ask = Ask(self.sender, "solver", tool, _checker(name), self.repair_rounds, entry["id"])
         user = f"Task: {task}\n\nThe class to write: {name}\nThe metric (plan entry):\n"
         user += json.dumps(entry, indent=2)
