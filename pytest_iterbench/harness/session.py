@@ -56,6 +56,7 @@ from pytest_iterbench.harness.remote import (
 from pytest_iterbench.harness.settings import SessionSettings, WorkerInput
 from pytest_iterbench.harness.target import Target, item_target
 from pytest_iterbench.metrics.builtin import TimingMetric
+from pytest_iterbench.results.document import dump_record
 from pytest_iterbench.results.records import RecordStatus, ResultRecord, json_problem, utc_now
 from pytest_iterbench.results.records import environment as describe_environment
 from pytest_iterbench.results.store import Journal, ResultsStore
@@ -111,6 +112,7 @@ class IterbenchSession:
         self._executor: Executor | None = None
         self._template: ProcessTemplate | None = None
         self._environment: dict[str, Any] | None = None
+        self._record_environment: dict[str, Any] | None = None
         self.controller: ControllerState | None = None
         self._config_hashes: dict[str, str] = {}
         workerinput = getattr(config, "workerinput", None)
@@ -222,6 +224,13 @@ class IterbenchSession:
                 described.update(additions or {})
             self._environment = described
         return self._environment
+
+    @property
+    def record_environment(self) -> dict[str, Any]:
+        """A record's ``environment``: :attr:`environment` and :meth:`measurement_context`, both fixed for the process."""
+        if self._record_environment is None:
+            self._record_environment = {**self.environment, **self.measurement_context()}
+        return self._record_environment
 
     def execution(self, target: Target) -> Execution:
         """The target's execution (run once per session); raises ExecutionFailed if it failed."""
@@ -370,7 +379,7 @@ class IterbenchSession:
             status=status,
             reason=reason,
             executed_at=utc_now(),
-            environment={**self.environment, **self.measurement_context()},
+            environment=self.record_environment,
             session_id=self.settings.session_id,
             parameters=effective_parameters(iteration, target.seed),
             metadata=metadata,
@@ -499,16 +508,15 @@ class IterbenchSession:
         if self.controller is None:
             return
         self.controller.workers.reported.add(report.nodeid)
-        records = [
-            json.loads(str(value))
-            for name, value in report.user_properties
-            if name == RECORD_PROPERTY
-        ]
+        texts = [str(value) for name, value in report.user_properties if name == RECORD_PROPERTY]
+        records = [json.loads(text) for text in texts]
         if self.controller.events is not None:
             self.controller.events.report(report, records)
-        for record in records:
+        # Without a plugin that changes records, the text on the wire is the journal's line.
+        changed = bool(self.config.hook.pytest_iterbench_record.get_hookimpls())
+        for text, record in zip(texts, records, strict=True):
             self.config.hook.pytest_iterbench_record(config=self.config, record=record)
-            self.controller.journal.append(record)
+            self.controller.journal.append(record, None if changed else text)
             self.controller.appended += 1
 
     def close(self) -> None:
@@ -584,7 +592,7 @@ class IterbenchSession:
             )
         try:
             try:
-                self.controller.store.fold(kept, fresh=True)
+                self.controller.store.fold(kept, fresh=True, written=journal.written)
             finally:
                 journal.release()
         except IterbenchError as exc:
@@ -703,7 +711,7 @@ def _record_property(record: ResultRecord) -> str:
     """The record on the wire; one JSON cannot hold (a metric test's metadata) becomes an error record saying why."""
     data = record.to_json()
     try:  # the common case in one pass: strict JSON that UTF-8 can hold (what json_problem checks)
-        text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+        text = dump_record(data)
         text.encode("utf-8")
     except (TypeError, ValueError, OverflowError, RecursionError):
         pass

@@ -194,14 +194,18 @@ def build_comparison(
 ) -> Comparison:
     """The :class:`Comparison` of samples already collected."""
     focus = samples.focus(session_id)
+    latest_of_iteration = _latest_by(focus, 0)
+    latest_of_metric = _latest_by(focus, 1)
     iterations = tuple(ordered((i for i, _ in focus), iteration_order))
-    metrics = tuple(_metric_info(m, focus) for m in ordered((m for _, m in focus), metric_order))
+    metrics = tuple(
+        _metric_info(m, latest_of_metric[m]) for m in ordered((m for _, m in focus), metric_order)
+    )
     kinds = {m.metric_id: m.kind for m in metrics}
     cells = {
         pair: Cell(sample, summarize(sample.values, kinds[pair[1]]))
         for pair, sample in focus.items()
     }
-    info = {i: _iteration_info(i, focus) for i in iterations}
+    info = {i: _iteration_info(latest_of_iteration[i]) for i in iterations}
     tags = {i: info[i].tags for i in iterations}
     baseline = choose_baseline(iterations, tags)
     parents = {**samples.parents_anywhere, **{i: info[i].parent for i in iterations}}
@@ -232,21 +236,26 @@ def build_comparison(
     )
 
 
-def _latest(samples: Iterable[Sample]) -> Sample:
-    """The sample of the latest session (the first one met wins a tie)."""
-    return max(samples, key=lambda s: s.session_id)
+def _latest_by(focus: dict[Pair, Sample], part: int) -> dict[str, Sample]:
+    """Per iteration (``part`` 0) or metric (1): its sample of the latest session (the first one met wins a tie)."""
+    latest: dict[str, Sample] = {}
+    for pair, sample in focus.items():
+        known = latest.get(pair[part])
+        if known is None or sample.session_id > known.session_id:
+            latest[pair[part]] = sample
+    return latest
 
 
-def _metric_info(metric_id: str, focus: dict[Pair, Sample]) -> MetricInfo:
-    record = _latest(s for (_, m), s in focus.items() if m == metric_id).last
+def _metric_info(metric_id: str, latest: Sample) -> MetricInfo:
+    record = latest.last
     unit = str(record.get("unit") or "")
     higher = record.get("higher_is_better")
     kind = metric_kind(record.get("metric_type"), unit)
     return MetricInfo(metric_id, unit, higher if isinstance(higher, bool) else None, kind)
 
 
-def _iteration_info(iteration: str, focus: dict[Pair, Sample]) -> IterationInfo:
-    record = _latest(s for (i, _), s in focus.items() if i == iteration).last
+def _iteration_info(latest: Sample) -> IterationInfo:
+    record = latest.last
     parameters = dict(record.get("parameters") or {})
     seed = record.get("seed")
     if seed is not None and parameters.get("seed") == seed:

@@ -38,9 +38,13 @@ RECORD_INDENT = b"    "
 TAIL_BYTES = 1 << 16
 
 
+#: One encoder for every record line (``json.dumps`` builds a new one at each call).
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
 def dump_record(record: dict[str, Any]) -> str:
     """One record as its line's JSON (no NaN or infinity: JSON has neither)."""
-    return json.dumps(record, ensure_ascii=False, allow_nan=False)
+    return _RECORD_ENCODER.encode(record)
 
 
 def _dump_as_read(record: Any) -> str:
@@ -81,6 +85,15 @@ class Tail:
         """The bytes that replace the closing: the new record lines, then the closing again."""
         body = b",\n".join(RECORD_INDENT + line for line in lines)
         return (b"" if self.empty else b",\n") + body + CLOSING
+
+    def line_offsets(self, lines: list[bytes]) -> list[int]:
+        """Where each of ``lines`` starts in the file once :meth:`append_bytes` is written at :attr:`offset`."""
+        offsets = []
+        position = self.offset + (0 if self.empty else 2)
+        for line in lines:
+            offsets.append(position)
+            position += len(RECORD_INDENT) + len(line) + 2
+        return offsets
 
 
 def _read_end(fd: int, size: int, length: int = TAIL_BYTES) -> tuple[int, bytes]:

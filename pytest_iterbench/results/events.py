@@ -39,6 +39,8 @@ EVENTS_FILE: Final = "events.jsonl"
 ROTATED_FILE: Final = "events.1.jsonl"
 #: A stream is rotated, when it starts, past this size.
 ROTATE_BYTES: Final = 32 * 1024 * 1024
+#: One encoder for every event line (``json.dumps`` builds a new one at each call).
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=str)
 #: Free text in an event (a failure reason) is cut to this many characters.
 TEXT_LIMIT: Final = 2000
 
@@ -83,7 +85,7 @@ class EventLog:
             return
         document = {"v": FORMAT_VERSION, "event": event, "at": utc_now(), "pid": os.getpid()}
         document.update(fields)
-        line = json.dumps(document, ensure_ascii=False, allow_nan=False, default=str) + "\n"
+        line = _ENCODER.encode(document) + "\n"
         try:
             os.write(self._fd, line.encode("utf-8"))
         except OSError as exc:

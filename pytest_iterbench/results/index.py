@@ -30,13 +30,13 @@ import json
 import os
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pytest_iterbench.results.document import iter_lines, record_line
-from pytest_iterbench.results.journal import record_problem
+from pytest_iterbench.results.document import RECORD_INDENT, iter_lines, record_line
+from pytest_iterbench.results.journal import WrittenLine, record_problem
 from pytest_iterbench.results.records import session_of
 
 INDEX_FILE = "results.sqlite"
@@ -73,9 +73,16 @@ class StaleIndex(Exception):
 class ResultsIndex:
     """Rows of ``results.json``'s records; open with :meth:`open` (brings it up to date)."""
 
-    def __init__(self, connection: sqlite3.Connection, results: Path) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        results: Path,
+        appended: Mapping[int, WrittenLine] | None = None,
+    ) -> None:
         self._db = connection
         self.results = results
+        #: Lines this process appended, by offset: a line that still reads the same is not parsed again.
+        self._appended: Mapping[int, WrittenLine] = appended or {}
         self.warnings: list[str] = []
         #: Records the index held that a rewritten file lacks, in their old order.
         self.lost: list[dict[str, Any]] = []
@@ -85,22 +92,29 @@ class ResultsIndex:
         self._zdict: bytes | None = row[0] if row else None
 
     @classmethod
-    def open(cls, folder: Path, results: Path) -> ResultsIndex:
-        """The index in ``folder`` of ``results``, refreshed; call under the results lock."""
+    def open(
+        cls, folder: Path, results: Path, appended: Mapping[int, WrittenLine] | None = None
+    ) -> ResultsIndex:
+        """The index in ``folder`` of ``results``, refreshed; call under the results lock.
+
+        ``appended``: lines the caller appended, by byte offset, with their
+        records (:attr:`ResultsStore._appended`); where the file holds exactly
+        that line at that offset, its record is taken instead of parsing the line.
+        """
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            index = cls(_connect(folder / INDEX_FILE), results)
+            index = cls(_connect(folder / INDEX_FILE), results, appended)
             index.refresh()
         except sqlite3.DatabaseError:  # unwritable, or damaged: derived data, so start afresh
             (folder / INDEX_FILE).unlink(missing_ok=True)
             try:
-                index = cls(_connect(folder / INDEX_FILE), results)
+                index = cls(_connect(folder / INDEX_FILE), results, appended)
                 index.refresh()
             except sqlite3.DatabaseError:
-                index = cls(_connect(Path(":memory:")), results)
+                index = cls(_connect(Path(":memory:")), results, appended)
                 index.refresh()
         except OSError:
-            index = cls(_connect(Path(":memory:")), results)
+            index = cls(_connect(Path(":memory:")), results, appended)
             index.refresh()
         index.warnings = index._rejected_warnings()
         return index
@@ -196,12 +210,12 @@ class ResultsIndex:
             stripped = text.strip()
             if not stripped.startswith(b"{") or stripped == b"{":
                 continue  # the layout's own lines, or the rest of a line indexed before
-            record = record_line(text)
+            length = len(text.rstrip(b",\r"))
+            record = self._parsed(offset, text)
             problem = "not a record line" if record is None else record_problem(record)
             if record is None or problem is not None:
                 rejected.append((line, problem or "not a record line"))
                 continue
-            length = len(text.rstrip(b",\r"))
             rows.append(_row(offset, length, line, record))
             if isinstance(record.get("record_id"), str):
                 kept.append((record["record_id"], self._deflate(text[:length].strip())))
@@ -347,11 +361,20 @@ class ResultsIndex:
         ).fetchall()
         yield from self._records_at(rows)
 
+    def _parsed(self, offset: int, text: bytes) -> dict[str, Any] | None:
+        """The record of the line ``text`` at ``offset``: the one appended there if the line holds its bytes, else parsed."""
+        appended = self._appended.get(offset)
+        if appended is not None:
+            body = text[:-1] if text.endswith(b",") else text
+            if body == RECORD_INDENT + appended[0]:
+                return appended[1]
+        return record_line(text)
+
     def _records_at(self, rows: list[tuple[int, int, str | None]]) -> Iterator[dict[str, Any]]:
         with self.results.open("rb") as handle:
             for offset, length, record_id in rows:
                 handle.seek(offset)
-                record = record_line(handle.read(length))
+                record = self._parsed(offset, handle.read(length))
                 if record is None or record.get("record_id") != record_id:
                     raise StaleIndex(
                         f"{self.results}: byte {offset}: not the record the index holds"
