@@ -7,6 +7,13 @@ worker's. ``IterationScheduling`` is xdist's ``LoadScopeScheduling`` with the
 scope of an item being its execution. (xdist's ``loadgroup`` cannot be used:
 it renames node ids through an attribute that pytest 9 no longer reads.)
 
+A worker is given its next execution only once it is down to the last item of
+its current one. xdist refills a worker that holds two items or fewer, so each
+worker would always hold a whole execution in reserve, committed before its
+current one ran: at the end of a session one worker could sit idle while the
+other still had an execution queued. The expensive part of an execution is its
+first item, which runs the iteration; the reserve is now chosen after it.
+
 A worker that dies (a metric calling ``os._exit``, a crash in a C extension)
 must not take the session with it: ``remove_node`` drops the item that was
 running from its work unit before the unit goes back to the queue, so the
@@ -66,6 +73,22 @@ class IterationScheduling(LoadScopeScheduling):  # type: ignore[misc]
     def _split_scope(self, nodeid: str) -> str:
         scope = scope_of(nodeid, self._scopes)
         return scope if scope is not None else str(super()._split_scope(nodeid))
+
+    def _reschedule(self, node: Any) -> None:
+        """Give ``node`` the next execution once it holds one item at most (xdist's: two).
+
+        An xdist worker runs an item only once it holds the next one (or is told
+        to shut down), so one item is the least it can be left with. Same
+        contract, and the same private attributes, as ``LoadScopeScheduling._reschedule``.
+        """
+        if node.shutting_down:
+            return
+        if not self.workqueue:
+            node.shutdown()
+            return
+        if self._pending_of(self.assigned_work[node]) > 1:
+            return
+        self._assign_work_unit(node)
 
     def remove_node(self, node: Any) -> str | None:
         """Forget a node; if it died with work pending, requeue all of it but the item it ran.
