@@ -1,8 +1,8 @@
-"""A session's fold takes the records it wrote from memory, and the files still win.
+"""The session end parses a record once: the fold's lines go to the file as they are, and the index and the report take the fold's records.
 
-Issue 16, point 3: the session end does not parse its own journal again, nor
-the lines it just appended to ``results.json``; but a byte changed on disk in
-between is read from the disk, never from memory.
+Issue 16, point 3: the session end does not write its records out again, nor
+parse the lines it just appended to ``results.json``; but a byte changed on
+disk in between is read from the disk, never from memory.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import json
 
 import pytest
 
+from pytest_iterbench.results import document
 from pytest_iterbench.results import index as index_module
-from pytest_iterbench.results import journal as journal_module
 from pytest_iterbench.results.store import ResultsStore
 
 
@@ -31,17 +31,13 @@ def record(n: int) -> dict:
     }
 
 
-def session_journal(store: ResultsStore, records: list[dict]):
+def session_fold(store: ResultsStore, records: list[dict]) -> int:
     journal = store.open_journal("20260101T000000Z-0000abcd")
     for r in records:
         journal.append(r)
     journal.close(keep_lock=True)
-    return journal
-
-
-def fold(store: ResultsStore, journal) -> int:
     try:
-        return store.fold([journal.path], fresh=True, written=journal.written)
+        return store.fold([journal.path], fresh=True)
     finally:
         journal.release()
 
@@ -51,39 +47,31 @@ def file_records(store: ResultsStore) -> list[dict]:
 
 
 def refuse(*args, **kwargs):
-    raise AssertionError("parsed a line this process wrote and the file still holds")
+    raise AssertionError("wrote out or parsed again a record the fold holds")
 
 
-def test_the_fold_and_the_index_take_the_sessions_own_records_without_parsing(
-    tmp_path, monkeypatch
-):
+def test_the_fold_appends_the_journals_lines_and_the_index_takes_its_records(tmp_path, monkeypatch):
     store = ResultsStore(tmp_path)
     records = [record(n) for n in range(5)]
-    journal = session_journal(store, records)
-    monkeypatch.setattr(journal_module, "parse_record", refuse)
+    monkeypatch.setattr(document, "dump_record", refuse)
+    journal = store.open_journal("20260101T000000Z-0000abcd")
+    for r in records:
+        journal.append(r, json.dumps(r, ensure_ascii=False))
+    journal.close(keep_lock=True)
+    lines = journal.path.read_bytes().splitlines()
+    store.fold([journal.path], fresh=True)
+    journal.release()
     monkeypatch.setattr(index_module, "record_line", refuse)
 
-    assert fold(store, journal) == 5
     assert list(store.run_records("run-001")) == records
-    monkeypatch.undo()  # the file, parsed, holds the same
+    monkeypatch.undo()
     assert file_records(store) == records
-    assert not journal.path.exists()
-
-
-def test_a_journal_changed_on_disk_is_folded_as_the_disk_has_it(tmp_path):
-    store = ResultsStore(tmp_path)
-    journal = session_journal(store, [record(1), record(2)])
-    data = journal.path.read_bytes()
-    journal.path.write_bytes(data.replace(b'"value": 0.2', b'"value": 0.9'))
-
-    fold(store, journal)
-
-    assert [r["value"] for r in file_records(store)] == [0.1, 0.9]
+    assert store.path.read_bytes().count(b"\n    " + lines[2] + b",\n") == 1
 
 
 def test_a_results_line_changed_after_the_append_is_read_from_the_file(tmp_path):
     store = ResultsStore(tmp_path)
-    fold(store, session_journal(store, [record(1), record(2), record(3)]))
+    session_fold(store, [record(1), record(2), record(3)])
     data = store.path.read_bytes()
     store.path.write_bytes(data.replace(b'"value": 0.2', b'"value": 0.7'))
 
@@ -92,16 +80,27 @@ def test_a_results_line_changed_after_the_append_is_read_from_the_file(tmp_path)
     assert values == [0.1, 0.7, 0.3]
 
 
-def test_past_its_memory_limit_a_journal_is_folded_from_the_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(journal_module, "MEMORY_LIMIT", 500)
+def test_once_forgotten_the_records_are_read_from_the_file(tmp_path, monkeypatch):
     store = ResultsStore(tmp_path)
-    records = [record(n) for n in range(5)]
-    journal = session_journal(store, records)
-    assert journal.written is None
+    session_fold(store, [record(1)])
+    store.forget_appended()
+    monkeypatch.setattr(index_module, "record_line", refuse)
 
-    fold(store, journal)
+    with pytest.raises(AssertionError, match="parsed again"):
+        list(store.run_records("run-001"))
 
-    assert file_records(store) == records
+
+def test_a_compact_journal_line_is_appended_as_it_is_and_never_twice(tmp_path):
+    """A line without the usual spaces still names its record id where recovery looks for it."""
+    store = ResultsStore(tmp_path)
+    store.journal_dir.mkdir(parents=True)
+    line = json.dumps(record(1), separators=(",", ":"))
+    for name in ("a", "b"):  # the same record in two orphan journals, folded one after the other
+        (store.journal_dir / f"{name}.jsonl").write_text(line + "\n", encoding="utf-8")
+        store.recover()
+
+    assert file_records(store) == [record(1)]
+    assert f"\n    {line}\n".encode() in store.path.read_bytes()
 
 
 @pytest.mark.parametrize("earlier", [0, 2])
@@ -109,9 +108,9 @@ def test_the_offsets_remembered_are_where_the_lines_are(tmp_path, earlier):
     """With and without records before them: every remembered offset starts its line in the file."""
     store = ResultsStore(tmp_path)
     if earlier:
-        fold(store, session_journal(store, [record(10 + n) for n in range(earlier)]))
+        session_fold(store, [record(10 + n) for n in range(earlier)])
         store = ResultsStore(tmp_path)
-    fold(store, session_journal(store, [record(1), record(2)]))
+    session_fold(store, [record(1), record(2)])
     data = store.path.read_bytes()
     remembered = store._appended
     assert len(remembered) == 2

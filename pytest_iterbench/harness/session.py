@@ -549,6 +549,7 @@ class IterbenchSession:
                 self._gate(session)
             except IterbenchError as exc:
                 self._fail(session, str(exc))
+        self.controller.store.forget_appended()
         for warning in dict.fromkeys(self.controller.store.warnings):
             self._warn(warning)
         if self.controller.events is not None:
@@ -592,7 +593,7 @@ class IterbenchSession:
             )
         try:
             try:
-                self.controller.store.fold(kept, fresh=True, written=journal.written)
+                self.controller.store.fold(kept, fresh=True)
             finally:
                 journal.release()
         except IterbenchError as exc:

@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import Any
 
 from pytest_iterbench.results.document import RECORD_INDENT, iter_lines, record_line
-from pytest_iterbench.results.journal import WrittenLine, record_problem
+from pytest_iterbench.results.journal import RecordLine, record_problem
 from pytest_iterbench.results.records import session_of
 
 INDEX_FILE = "results.sqlite"
@@ -77,12 +77,12 @@ class ResultsIndex:
         self,
         connection: sqlite3.Connection,
         results: Path,
-        appended: Mapping[int, WrittenLine] | None = None,
+        appended: Mapping[int, RecordLine] | None = None,
     ) -> None:
         self._db = connection
         self.results = results
         #: Lines this process appended, by offset: a line that still reads the same is not parsed again.
-        self._appended: Mapping[int, WrittenLine] = appended or {}
+        self._appended: Mapping[int, RecordLine] = appended or {}
         self.warnings: list[str] = []
         #: Records the index held that a rewritten file lacks, in their old order.
         self.lost: list[dict[str, Any]] = []
@@ -93,7 +93,7 @@ class ResultsIndex:
 
     @classmethod
     def open(
-        cls, folder: Path, results: Path, appended: Mapping[int, WrittenLine] | None = None
+        cls, folder: Path, results: Path, appended: Mapping[int, RecordLine] | None = None
     ) -> ResultsIndex:
         """The index in ``folder`` of ``results``, refreshed; call under the results lock.
 

@@ -15,7 +15,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,6 @@ REQUIRED_FIELDS = (
 STRING_FIELDS = ("record_id", "run_id", "iteration_id", "metric_id", "unit", "executed_at")
 #: How long opening a journal waits for its lock (a recovery may be looking at it).
 OPEN_TIMEOUT = 10.0
-#: How many bytes of record lines a journal also keeps in memory, for the fold at the session's end.
-MEMORY_LIMIT = 64 << 20
 
 
 def _no_constant(name: str) -> Any:
@@ -80,38 +78,26 @@ def record_problem(record: dict[str, Any]) -> str | None:
     return None
 
 
-#: A record line as written (JSON, no newline) and the record it holds.
-WrittenLine = tuple[bytes, dict[str, Any]]
+#: A record's line as a file holds it (JSON, no indent, no newline) and the record it holds.
+RecordLine = tuple[bytes, dict[str, Any]]
 
 
 @dataclass
 class JournalReading:
-    """The valid records of a journal and what was wrong with its other lines.
+    """The valid records of a journal, each with its line, and what was wrong with the other lines."""
 
-    ``lines`` holds each record's line as the journal has it, when the reading
-    came from :attr:`Journal.written` (the fold then appends those bytes as they are);
-    it is None when the lines were parsed.
-    """
-
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[RecordLine] = field(default_factory=list)
     rejected: list[tuple[int, bytes, str]] = field(default_factory=list)
-    lines: list[bytes] | None = None
 
 
-def read_journal_lines(path: Path, written: Sequence[WrittenLine] | None = None) -> JournalReading:
+def read_journal_lines(path: Path) -> JournalReading:
     """Every line of a journal, sorted into records and rejected lines (line number, bytes, why).
 
     The last line, when it has no newline, was cut by a kill: it is dropped silently.
-    ``written``: the lines the journal's writer says it wrote (:attr:`Journal.written`);
-    when the file holds exactly those bytes, their records are taken as they are,
-    without parsing the file. Any other content is read line by line.
+    A record's line is kept as the journal has it, whitespace stripped: it is
+    valid strict JSON of one object, so the fold appends it to ``results.json``
+    as it is instead of writing the record out again.
     """
-    if written is not None:
-        data = path.read_bytes()
-        if data == b"".join(line + b"\n" for line, _ in written):
-            return JournalReading(
-                records=[record for _, record in written], lines=[line for line, _ in written]
-            )
     reading = JournalReading()
     with path.open("rb") as handle:
         for number, line in enumerate(handle, 1):
@@ -127,13 +113,13 @@ def read_journal_lines(path: Path, written: Sequence[WrittenLine] | None = None)
             if "record_id" not in record:
                 reading.rejected.append((number, line, "missing required field: record_id"))
                 continue
-            reading.records.append(record)
+            reading.records.append((line.strip(), record))
     return reading
 
 
 def read_journal(path: Path) -> Iterator[dict[str, Any]]:
     """The valid, complete records of a journal."""
-    yield from read_journal_lines(path).records
+    yield from (record for _, record in read_journal_lines(path).records)
 
 
 def set_aside(path: Path, reading: JournalReading) -> list[str]:
@@ -161,9 +147,6 @@ class Journal:
     What is still pending at :meth:`close` is spilled to :func:`spill_dir`, on the
     temporary folder's file system, where :meth:`ResultsStore.recover` finds it;
     :attr:`spilled` names that file, :attr:`lost` counts records written nowhere.
-    :attr:`written` keeps every line appended and its record, up to
-    :data:`MEMORY_LIMIT` bytes (then None), so that the session's fold need not
-    parse its own journal again; the fold checks them against the file first.
     """
 
     def __init__(self, path: Path) -> None:
@@ -179,8 +162,6 @@ class Journal:
         self.error: OSError | None = None
         self.spilled: Path | None = None
         self.lost = 0
-        self.written: list[WrittenLine] | None = [] if self._end == 0 else None
-        self._written_bytes = 0
 
     @property
     def unwritten(self) -> int:
@@ -192,20 +173,9 @@ class Journal:
         ``line``: the record's JSON text, when the caller has it already (it must
         be ``record`` serialised on one line); else :func:`dump_record` writes it.
         """
-        encoded = (dump_record(record) if line is None else line).encode()
-        self._pending += encoded + b"\n"
+        self._pending += ((dump_record(record) if line is None else line) + "\n").encode()
         self.count += 1
-        self._remember(encoded, record)
         self._flush()
-
-    def _remember(self, line: bytes, record: dict[str, Any]) -> None:
-        if self.written is None:
-            return
-        self._written_bytes += len(line)
-        if self._written_bytes > MEMORY_LIMIT:
-            self.written = None  # the fold reads the file instead
-            return
-        self.written.append((line, record))
 
     def _flush(self) -> None:
         """Write the pending lines whole, or none of them: a line split across two files is lost."""

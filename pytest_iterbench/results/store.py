@@ -33,7 +33,7 @@ from pytest_iterbench.results.document import RESULTS_SCHEMA_REF, Tail, dump_res
 from pytest_iterbench.results.index import INDEX_FILE, ResultsIndex
 from pytest_iterbench.results.journal import (
     Journal,
-    WrittenLine,
+    RecordLine,
     lock_path,
     read_journal,
     read_journal_lines,
@@ -74,40 +74,29 @@ class ResultsStore:
         self.warnings: list[str] = []
         #: The lines of this object's last append, by byte offset: the index takes their
         #: records as they are, once it has checked that the file holds those bytes there.
-        self._appended: dict[int, WrittenLine] = {}
+        self._appended: dict[int, RecordLine] = {}
 
     # -- writing -------------------------------------------------------------------------
 
     def open_journal(self, session_id: str) -> Journal:
         return Journal(self.journal_dir / f"{session_id}.jsonl")
 
-    def fold(
-        self,
-        journals: Iterable[Path],
-        *,
-        fresh: bool = False,
-        written: Sequence[WrittenLine] | None = None,
-    ) -> int:
+    def fold(self, journals: Iterable[Path], *, fresh: bool = False) -> int:
         """Append the journals' records that ``results.json`` lacks, then remove the journals.
 
         ``fresh`` says the journals are this process's own, whose record ids are
-        new: the file is not searched for them. ``written`` is what the first
-        journal's writer says it holds (:attr:`Journal.written`): its records are
-        taken without parsing the journal when the file holds exactly those lines.
-        Returns the count appended.
+        new: the file is not searched for them. Returns the count appended.
         Raises IterbenchError when the file cannot take them; they stay in the journals.
         """
         journals = list(journals)
         with self._results_lock():
             fd = self._open_for_append()
             try:
-                records, lines = self._collect(journals, written)
+                records = self._collect(journals)
                 if not fresh and records:
-                    known = existing_ids(fd, {r["record_id"] for r in records})
-                    kept = [i for i, r in enumerate(records) if r["record_id"] not in known]
-                    records = [records[i] for i in kept]
-                    lines = [lines[i] for i in kept] if lines is not None else None
-                self._append(fd, records, journals, lines)
+                    known = existing_ids(fd, {r["record_id"] for _, r in records})
+                    records = [(line, r) for line, r in records if r["record_id"] not in known]
+                self._append(fd, records, journals)
             finally:
                 os.close(fd)
             for journal in journals:
@@ -116,46 +105,29 @@ class ResultsStore:
             self._clean_partials()
         return len(records)
 
-    def _collect(
-        self, journals: Sequence[Path], written: Sequence[WrittenLine] | None = None
-    ) -> tuple[list[dict[str, Any]], list[bytes] | None]:
-        """The valid records of the journals, each id once, and their lines when the journals' writer gave them.
-
-        Bad lines are set aside with a warning.
-        """
+    def _collect(self, journals: Sequence[Path]) -> list[RecordLine]:
+        """The valid records of the journals with their lines, each id once; bad lines set aside with a warning."""
         seen: set[str] = set()
         records = []
-        lines: list[bytes] | None = []
-        for position, journal in enumerate(journals):
+        for journal in journals:
             try:
-                reading = read_journal_lines(journal, written if position == 0 else None)
+                reading = read_journal_lines(journal)
             except FileNotFoundError:
                 continue  # folded by another recovery meanwhile
             self.warnings += set_aside(journal, reading)
-            if reading.lines is None:
-                lines = None
-            for number, record in enumerate(reading.records):
+            for line, record in reading.records:
                 if record["record_id"] not in seen:
                     seen.add(record["record_id"])
-                    records.append(record)
-                    if lines is not None and reading.lines is not None:
-                        lines.append(reading.lines[number])
-        return records, lines
+                    records.append((line, record))
+        return records
 
-    def _append(
-        self,
-        fd: int,
-        records: list[dict[str, Any]],
-        journals: Sequence[Path],
-        lines: list[bytes] | None = None,
-    ) -> None:
-        """Append ``records`` (``lines``: their JSON lines, when known) and remember where each went."""
+    def _append(self, fd: int, records: list[RecordLine], journals: Sequence[Path]) -> None:
+        """Append the record lines; remember where each went, for the reads that follow."""
         if not records:
             return
         tail = document.find_tail(fd)
         assert tail is not None  # _open_for_append left the file closed properly
-        if lines is None:
-            lines = [document.dump_record(r).encode() for r in records]
+        lines = [line for line, _ in records]
         data = tail.append_bytes(lines)
         try:
             written = os.pwrite(fd, data, tail.offset)
@@ -169,9 +141,11 @@ class ResultsStore:
                 f"{self.path}: could not append {len(records)} records ({exc}); they are kept in {kept} "
                 "and folded in by the next session or `iterbench recover` once the file can be written"
             ) from exc
-        self._appended = dict(
-            zip(tail.line_offsets(lines), zip(lines, records, strict=True), strict=True)
-        )
+        self._appended = dict(zip(tail.line_offsets(lines), records, strict=True))
+
+    def forget_appended(self) -> None:
+        """Drop the records of the last append, kept for the reads that follow it (a session's report)."""
+        self._appended = {}
 
     def _undo(self, fd: int, tail: Tail) -> None:
         """Put the closing back where it was, after a failed append (best effort)."""
@@ -443,7 +417,7 @@ class ResultsStore:
         try:
             fd = self._open_for_append()
             try:
-                self._append(fd, lost, [])
+                self._append(fd, [(document.dump_record(r).encode(), r) for r in lost], [])
             finally:
                 os.close(fd)
         except IterbenchError as exc:
