@@ -210,12 +210,12 @@ class ResultsIndex:
             stripped = text.strip()
             if not stripped.startswith(b"{") or stripped == b"{":
                 continue  # the layout's own lines, or the rest of a line indexed before
-            length = len(text.rstrip(b",\r"))
             record = self._parsed(offset, text)
             problem = "not a record line" if record is None else record_problem(record)
             if record is None or problem is not None:
                 rejected.append((line, problem or "not a record line"))
                 continue
+            length = len(text.rstrip(b",\r"))
             rows.append(_row(offset, length, line, record))
             if isinstance(record.get("record_id"), str):
                 kept.append((record["record_id"], self._deflate(text[:length].strip())))
