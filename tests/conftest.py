@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,6 +141,23 @@ class WorkspaceBuilder:
 
     def report(self) -> str:
         return (self.root / "reports" / "comparison_report.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def forget_workspace_metrics() -> Iterator[None]:
+    """Forget the ``metrics`` package a test imported, wherever it came from.
+
+    Every workspace keeps its metric classes in a package named ``metrics``. A test
+    that loads one in this process (a plan naming ``metrics.rates.X`` imports the
+    ``metrics`` package first found on ``sys.path``, this repository's own when the
+    workspace has none) would leave it in ``sys.modules``, and a later in-process
+    pytester session would import its own ``metrics/test_*.py`` from the wrong package.
+    """
+    before = {name for name in sys.modules if name == "metrics" or name.startswith("metrics.")}
+    yield
+    for name in [n for n in sys.modules if n == "metrics" or n.startswith("metrics.")]:
+        if name not in before:
+            del sys.modules[name]
 
 
 @pytest.fixture
