@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import threading
 
 import pytest
 from studio_helpers import (
@@ -16,7 +20,7 @@ from studio_helpers import (
 )
 
 from pytest_iterbench.studio.live import LiveState
-from pytest_iterbench.studio.sessions import Launch, run_command
+from pytest_iterbench.studio.sessions import Launch, run_command, stoppable
 from pytest_iterbench.workspace.paths import WorkspacePaths
 
 
@@ -204,3 +208,28 @@ def test_the_workspace_lock_is_released_whichever_thread_notices_the_end(waiting
         assert runner.current() is None  # noticed here, in another thread than the start's
         assert not runner.lock.is_locked
     assert runner.last_exit == 0
+
+
+SIGNAL_PROBE = (
+    "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler,"
+    " signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set()))"
+)
+
+
+def test_a_session_child_is_stoppable_whatever_the_launching_thread_blocks():
+    """A thread that blocks SIGINT (some libraries do) passes its mask on; Stop must still interrupt."""
+    seen = {}
+
+    def launch() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # this thread only
+        command = [sys.executable, "-c", SIGNAL_PROBE]
+        seen["plain"] = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        seen["studio"] = subprocess.run(
+            stoppable(command), capture_output=True, text=True, check=True
+        ).stdout
+
+    thread = threading.Thread(target=launch)
+    thread.start()
+    thread.join()
+    assert seen["plain"].split() == ["True", "True"]  # inherited: SIGINT would wait forever
+    assert seen["studio"].split() == ["True", "False"]  # KeyboardInterrupt on SIGINT

@@ -54,6 +54,15 @@ MAX_WORKERS: Final = 64
 OUTPUT_TAIL_LINES: Final = 40
 #: Signals sent by successive Stops: a clean interrupt first, then firmer ones.
 STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
+#: Run first in the child: Stop's signals at their default action and unblocked, then the command.
+#: A child inherits its parent's ignored signals and the launching thread's signal mask (a
+#: library may block SIGINT in a thread): without this, Stop could not interrupt the session.
+_STOPPABLE: Final = (
+    "import os, signal, sys\n"
+    "for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_DFL)\n"
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})\n"
+    "os.execv(sys.argv[1], sys.argv[1:])\n"
+)
 
 
 @dataclass(frozen=True)
@@ -206,7 +215,7 @@ class SessionRunner:
         self._output = self.output_file.open("wb")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
-            argv,
+            stoppable(argv),
             cwd=self.paths.root,
             stdin=subprocess.DEVNULL,
             stdout=self._output,
@@ -335,3 +344,8 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def stoppable(argv: list[str]) -> list[str]:
+    """``argv`` (its first item an absolute path) run so that Stop's signals reach it, whatever this process blocks or ignores."""
+    return [sys.executable, "-c", _STOPPABLE, *argv]
