@@ -217,7 +217,7 @@ SIGNAL_PROBE = (
 
 
 def test_a_session_child_is_stoppable_whatever_the_launching_thread_blocks():
-    """A thread that blocks SIGINT (some libraries do) passes its mask on; Stop must still interrupt."""
+    """A thread that blocks SIGINT (some libraries do) passes its mask on, an ignored SIGINT is inherited; Stop must still interrupt."""
     seen = {}
 
     def launch() -> None:
@@ -231,5 +231,7 @@ def test_a_session_child_is_stoppable_whatever_the_launching_thread_blocks():
     thread = threading.Thread(target=launch)
     thread.start()
     thread.join()
-    assert seen["plain"].split() == ["True", "True"]  # inherited: SIGINT would wait forever
+    # Inherited: SIGINT would wait forever (and it may be ignored too, where a test or a
+    # library of this process set SIG_IGN: children inherit that as well).
+    assert seen["plain"].split()[1] == "True"
     assert seen["studio"].split() == ["True", "False"]  # KeyboardInterrupt on SIGINT
