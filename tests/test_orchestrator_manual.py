@@ -15,6 +15,7 @@ import pytest
 from pytest_iterbench.cli import main
 from tests.orchestrator_helpers import (
     COUNTER_VARIABLE,
+    TOY_METRICS,
     iteration_code,
     manual_workspace,
     measured,
@@ -179,3 +180,40 @@ def test_status_reports_steps_attempts_and_failures(
     assert data["summary"]["failed"][0]["step"] == "implement:v2"
     assert data["summary"]["counts"] == {"done": 2, "failed": 1, "pending": 4}
     assert state(root)["orchestration"]["steps"][2]["status"] == "failed"
+
+
+def test_a_hand_edited_metric_module_reruns_the_benchmark(tmp_path: Path, counter: Path) -> None:
+    """A metric class in the workspace's ``metrics/`` package: its code is one of the run's inputs."""
+    root = manual_workspace(tmp_path / "ws", CODE)
+    (root / "toy_metrics.py").unlink()
+    package = root / "metrics"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "toy.py").write_text(TOY_METRICS)
+    plan = json.loads((root / "plan.json").read_text())
+    for entry, cls in zip(
+        plan["metrics"], ("metrics.toy.Accuracy", "metrics.toy.F1Macro"), strict=True
+    ):
+        entry["class"] = cls
+    (root / "plan.json").write_text(json.dumps(plan))
+    assert main(["orchestrate", "--dir", str(root)]) == 0
+    assert ("v1", "accuracy", "passed", 75.0) in measured(root)
+    assert main(["orchestrate", "--dir", str(root), "--resume"]) == 0
+    assert steps(root)["benchmark:run-001"]["attempts"] == 1, "nothing changed: nothing reruns"
+
+    # a fix in a helper the metric module imports counts too: the whole package is hashed
+    (package / "scale.py").write_text("FACTOR = 0.5\n")
+    edited = TOY_METRICS.replace(
+        "        return sum(a == b",
+        "        from metrics.scale import FACTOR\n        return FACTOR * sum(a == b",
+    )
+    (package / "toy.py").write_text(edited)
+    assert main(["orchestrate", "--dir", str(root), "--resume"]) == 0
+    assert steps(root)["benchmark:run-001"]["attempts"] == 2
+    latest = max(r["session_id"] for r in results(root))
+    accuracy = {
+        r["iteration_id"]: r["value"]
+        for r in results(root)
+        if r["session_id"] == latest and r["metric_id"] == "accuracy"
+    }
+    assert accuracy == {"v1": 37.5, "v2": 50.0}, "the edited metric measured the run again"

@@ -9,11 +9,13 @@ measured again. pytest's output goes to ``.iterbench/orchestrator/<step>.log``.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,8 @@ from pytest_iterbench.workspace.paths import WorkspacePaths
 
 #: pytest's exit codes that still mean "the run ran": 0 all passed, 1 some items failed.
 RAN = (0, 1)
+#: Seconds an interrupted pytest is given to end its session, at each stage of stopping it.
+INTERRUPT_GRACE = 10.0
 IGNORED_PARTS = {"__pycache__", ".ipynb_checkpoints"}
 
 
@@ -51,19 +55,29 @@ def code_hash(folder: Path, entry_point: str, written: Mapping[str, str]) -> str
 
 
 def run_inputs(root: Path, run_id: str, written: Mapping[str, str] | None = None) -> str:
-    """What a run's measurements depend on: its definitions and its iterations' code."""
+    """What a run's measurements depend on: its definitions, its iterations' code and its metrics' code.
+
+    The metrics' code counts where a metric class lives in the workspace's
+    ``metrics/`` package: every file of that folder is hashed, since a metric
+    module may import its neighbours. A class from an installed package counts
+    by its dotted name only.
+    """
     workspace = Workspace.load(root)
     run = workspace.run(run_id)
     iterations = [workspace.iterations[i] for i in run.iteration_ids]
     metrics = [workspace.metrics[m] for m in run.metric_ids]
-    return sha256_json({
+    inputs: dict[str, Any] = {
         "run": [run.id, list(run.iteration_ids), list(run.metric_ids)],
         "iterations": [
             [it.id, it.entry_point, it.parameters, code_hash(it.directory(root), it.entry_point, written or {})]
             for it in iterations
         ],
         "metrics": [[m.id, m.class_path, m.options, m.unit] for m in metrics],
-    })  # fmt: skip
+    }  # fmt: skip
+    local = WorkspacePaths(root).metric_tests_dir
+    if any((m.class_path or "").startswith(f"{local.name}.") for m in metrics):
+        inputs["metric_code"] = code_hash(local, "", {})
+    return sha256_json(inputs)
 
 
 @dataclass
@@ -98,11 +112,37 @@ class PytestRun:
                 env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
             )  # fmt: skip
             journal = paths.journal_dir / f"{self.session_id}.jsonl"
-            while process.poll() is None:
-                if threshold is not None and _lines(journal) >= threshold:
-                    killpoints.kill_tree()
-                time.sleep(0.02)
+            try:
+                while process.poll() is None:
+                    if threshold is not None and _lines(journal) >= threshold:
+                        killpoints.kill_tree()
+                    time.sleep(0.02)
+            except KeyboardInterrupt:
+                _interrupt(process)
+                raise
         return process.returncode
+
+
+def _interrupt(process: subprocess.Popen[bytes]) -> None:
+    """Let an interrupted pytest fold its journal and exit; interrupt it, then stop it, if it lingers.
+
+    A Ctrl-C in the terminal, or the studio's Stop, reaches the whole process
+    group, pytest included: it stops at once. A SIGINT sent to this process
+    alone does not reach it, so it is passed on after a grace period; a second
+    SIGINT at once could cut short pytest's own end of session.
+    """
+    stages: tuple[Callable[[], None], ...] = (
+        lambda: None,  # it got the interrupt too: let it finish
+        lambda: process.send_signal(signal.SIGINT),
+        process.terminate,
+    )
+    for stage in stages:
+        stage()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=INTERRUPT_GRACE)
+            return
+    process.kill()
+    process.wait()
 
 
 def _lines(path: Path) -> int:

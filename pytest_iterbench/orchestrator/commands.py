@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -98,7 +99,15 @@ def run_orchestrate(args: argparse.Namespace, http_client: httpx2.Client | None 
     if options.rounds < 0:
         raise OrchestrationError(f"--rounds: expected 0 or more, found {options.rounds}")
     roles, planner = _models(options.planner, args, root, http_client)
-    orchestration = Orchestrator(options, roles, planner).run()
+    try:
+        orchestration = Orchestrator(options, roles, planner).run()
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: {StateFile(root).path} keeps every step that finished; "
+            "`iterbench orchestrate --resume` continues",
+            file=sys.stderr,
+        )
+        return 130  # 128 + SIGINT, as a shell reports a command Ctrl-C stopped
     print(
         f"orchestration finished: {len(orchestration.steps)} steps, cost ${orchestration.cost_usd:.4f}"
     )

@@ -130,6 +130,9 @@ class Orchestrator:
                 runner.run([self._plan_step(orchestration)], complete=False)
                 runner.run(self._steps(orchestration, committer))
                 status = "done"
+            except KeyboardInterrupt:
+                status = "interrupted"
+                raise
             finally:
                 events.emit(ORCHESTRATION_FINISH, status=status, cost_usd=orchestration.cost_usd)
         return orchestration

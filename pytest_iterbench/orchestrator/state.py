@@ -33,7 +33,7 @@ from pytest_iterbench.workspace.paths import WorkspacePaths
 from pytest_iterbench.workspace.schemas import validate
 
 SECTION = "orchestration"
-StepStatus = Literal["pending", "running", "done", "failed", "skipped"]
+StepStatus = Literal["pending", "running", "done", "failed", "skipped", "interrupted"]
 StepKind = Literal[
     "plan", "implement", "metric", "benchmark", "review", "report", "notebook", "persist"
 ]

@@ -38,13 +38,17 @@ STEP_SKIP = "step.skip"
 ORCHESTRATION_START = "orchestration.start"
 ORCHESTRATION_FINISH = "orchestration.finish"
 ORCHESTRATION_PUSH = "orchestration.push"
+#: Why a step stopped half way when the user (Ctrl-C) or the studio (Stop, a SIGINT) interrupted it.
+INTERRUPTED = (
+    "interrupted (Ctrl-C or the studio's Stop); `iterbench orchestrate --resume` runs it again"
+)
 
 
 @dataclass
 class Outcome:
     """What a step's action did: its end status, the files it wrote, small outputs, cost."""
 
-    status: Literal["done", "skipped", "failed"] = "done"
+    status: Literal["done", "skipped", "failed", "interrupted"] = "done"
     produced: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     cost_usd: float = 0.0
@@ -140,6 +144,11 @@ class StepRunner:
             outcome = Outcome("failed", error=exc.reason)
         except IterbenchError as exc:  # a bad plan, a model that answers nonsense: recorded
             outcome = Outcome("failed", error=str(exc))
+        except KeyboardInterrupt:  # Ctrl-C, or the studio's Stop: say so, then stop
+            interrupted = Outcome("interrupted", error=INTERRUPTED)
+            interrupted.cost_usd += self.cost() - spent
+            self._finish(record, interrupted, time.monotonic() - began, counter)
+            raise
         outcome.cost_usd += self.cost() - spent
         self._finish(record, outcome, time.monotonic() - began, counter)
         killpoints.kill_here(step.id, "after")
