@@ -8,7 +8,9 @@ progress in ``state.json`` (under ``"notebooks"``); a step counts as done
 only while that progress still records it, so a failed build or validation
 solves again first (the processor's rule). The solver is the given
 solutions (``solutions/``, ``solutions.json``) without a model, Claude with
-the ``claude-api`` planner. The processor's output goes to
+the ``claude-api`` planner: through the orchestration's own metered sender,
+so that a notebook step's model calls count in its ``cost_usd`` and the
+orchestration's. The processor's output goes to
 ``.iterbench/orchestrator/notebook.log``.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_iterbench.notebook.state import STEPS, NotebookProgress, StateStore, content_hash
 from pytest_iterbench.notebook.state import Step as NotebookStep
@@ -24,6 +27,10 @@ from pytest_iterbench.orchestrator.errors import StepFailed
 from pytest_iterbench.orchestrator.state import sha256_json
 from pytest_iterbench.orchestrator.steps import Outcome, Step, StepContext
 from pytest_iterbench.workspace.paths import WorkspacePaths
+
+if TYPE_CHECKING:
+    from pytest_iterbench.llm.messages import MessageSender
+    from pytest_iterbench.notebook.solvers import Solver
 
 #: The processor's failures at these steps send it back to solve.
 RESOLVE_AFTER = ("build", "validate")
@@ -36,6 +43,8 @@ class NotebookSteps:
     root: Path
     relative: str
     solver: str = "files"
+    #: claude-api: the orchestration's sender (its cost meter sums every call); None: the processor's own.
+    sender: MessageSender | None = None
 
     @property
     def path(self) -> Path:
@@ -88,7 +97,7 @@ class NotebookSteps:
             log.parent.mkdir(parents=True, exist_ok=True)
             options = PipelineOptions(self.path.parent, workspace=self.root, solver=self.solver)
             with log.open("a", encoding="utf-8") as out:
-                pipeline = Pipeline(options, out=out)
+                pipeline = Pipeline(options, out=out, solver=self._solver())
                 try:
                     summary = pipeline.run_step(self.path, name)
                 except NotebookProcessorError as exc:
@@ -98,6 +107,14 @@ class NotebookSteps:
             return Outcome("done", self._produced(name), {"summary": summary})
 
         return action
+
+    def _solver(self) -> Solver | None:
+        """Claude through the orchestration's sender; None lets the processor make its solver."""
+        if self.solver != "claude-api" or self.sender is None:
+            return None
+        from pytest_iterbench.notebook.claude_solver import ClaudeApiSolver
+
+        return ClaudeApiSolver(self.sender)
 
     def _produced(self, name: NotebookStep) -> list[str]:
         progress = self.progress()

@@ -216,7 +216,8 @@ class Orchestrator:
             steps += self._plan_steps(orchestration)
         if orchestration.task["kind"] == "notebook":
             solver = "claude-api" if orchestration.planner == "claude-api" else "files"
-            steps += NotebookSteps(self.root, orchestration.task["path"], solver).steps()
+            sender = self.roles.meter if self.roles is not None else None
+            steps += NotebookSteps(self.root, orchestration.task["path"], solver, sender).steps()
         steps.append(self._persist_step(orchestration, committer))
         return steps
 
