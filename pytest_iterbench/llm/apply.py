@@ -11,10 +11,8 @@ that final check fails, the files are restored and the stubs removed.
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from pytest_iterbench.llm.plan import (
     new_metric_classes,
     planned_stubs,
 )
+from pytest_iterbench.workspace.files import forget_modules
 from pytest_iterbench.workspace.loader import Workspace
 
 STUB = '''"""Iteration {id!r}: planned by {planner}, not written yet.
@@ -120,17 +119,6 @@ def _scaffold(plan: Plan, root: Path, created: list[Path]) -> None:
             METRIC_STUB.format(name=name, id=metric["id"], planner=plan.planner), encoding="utf-8"
         )
         forget_modules(module.parent.name)
-
-
-def forget_modules(package: str) -> None:
-    """Drop ``package`` and its modules from ``sys.modules`` (and the finders' caches).
-
-    The next import reads the files again: a workspace's ``metrics/`` modules
-    change while one process runs (a stub, then the model's code, then a fix).
-    """
-    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
-        del sys.modules[name]
-    importlib.invalidate_caches()
 
 
 def _topmost_missing(folder: Path, root: Path) -> Path:

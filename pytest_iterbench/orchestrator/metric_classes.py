@@ -23,7 +23,6 @@ from typing import Any, Protocol
 
 from pytest_iterbench.atomic import write_text_atomically
 from pytest_iterbench.errors import Problem, WorkspaceError
-from pytest_iterbench.llm.apply import forget_modules
 from pytest_iterbench.llm.errors import LlmError, ReviewLoopExhausted
 from pytest_iterbench.llm.messages import MessageSender
 from pytest_iterbench.llm.review_types import Failure, Review
@@ -39,6 +38,7 @@ from pytest_iterbench.orchestrator.implement import (
 )
 from pytest_iterbench.orchestrator.smoke import execution_failure, instantiate, smoke_execution
 from pytest_iterbench.orchestrator.steps import Outcome, StepContext
+from pytest_iterbench.workspace.files import forget_modules
 from pytest_iterbench.workspace.loader import Workspace
 from pytest_iterbench.workspace.paths import WorkspacePaths
 

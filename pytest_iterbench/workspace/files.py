@@ -98,6 +98,41 @@ def importable_from(directory: Path) -> Iterator[None]:
             sys.path.remove(entry)
 
 
+def forget_modules(package: str) -> None:
+    """Drop ``package`` and its modules from ``sys.modules`` (and the finders' caches).
+
+    The next import reads the files again: a workspace's ``metrics/`` modules
+    change while one process runs (a stub, then the model's code, then a fix).
+    """
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+def import_workspace_object(dotted: str, root: Path) -> Any:
+    """:func:`import_object`, where a name whose top-level package is in ``root`` comes from ``root``.
+
+    ``sys.modules`` may hold a package of that name from elsewhere: another
+    workspace loaded earlier in this process, or a ``metrics`` package of the
+    current folder. It is forgotten first, so that the workspace's own code is
+    measured; call inside :func:`importable_from`. A package this workspace
+    loaded already is kept.
+    """
+    top = dotted.split(".", 1)[0]
+    if (root / top).is_dir() or (root / f"{top}.py").is_file():
+        loaded = sys.modules.get(top)
+        if loaded is not None and not _loaded_from(loaded, root):
+            forget_modules(top)
+    return import_object(dotted)
+
+
+def _loaded_from(module: Any, root: Path) -> bool:
+    """Whether ``module`` (a package or a module) was read from a file or folder under ``root``."""
+    places = [getattr(module, "__file__", None), *getattr(module, "__path__", ())]
+    found = [Path(place).resolve() for place in places if place]
+    return bool(found) and all(place.is_relative_to(root.resolve()) for place in found)
+
+
 def import_object(dotted: str) -> Any:
     """Import ``package.module.Name``; raise ImportError with the reason."""
     module_name, _, attribute = dotted.rpartition(".")

@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Generic, Literal, TypeVar
 
 from pytest_iterbench.errors import Problem
-from pytest_iterbench.workspace.files import import_object, importable_from
+from pytest_iterbench.workspace.files import import_workspace_object, importable_from
 from pytest_iterbench.workspace.model import Iteration, MetricDefinition, RunDefinition
 from pytest_iterbench.workspace.paths import ITERATIONS_FILE, METRICS_FILE, RUNS_FILE
 
@@ -241,7 +241,7 @@ class _Rules:
 
     def _metric_class(self, located: Located[MetricDefinition], class_path: str) -> None:
         try:
-            cls = import_object(class_path)
+            cls = import_workspace_object(class_path, self.root)
         except (Exception, SystemExit) as exc:  # any import-time failure is the user's to see
             message = f"cannot import {class_path!r}: {type(exc).__name__}: {exc}"
             self._add(located.problem("class", message))
