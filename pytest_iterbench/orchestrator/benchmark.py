@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,13 +131,9 @@ def _interrupt(process: subprocess.Popen[bytes]) -> None:
     alone does not reach it, so it is passed on after a grace period; a second
     SIGINT at once could cut short pytest's own end of session.
     """
-    stages: tuple[Callable[[], None], ...] = (
-        lambda: None,  # it got the interrupt too: let it finish
-        lambda: process.send_signal(signal.SIGINT),
-        process.terminate,
-    )
-    for stage in stages:
-        stage()
+    for signum in (None, signal.SIGINT, signal.SIGTERM):  # None: it got the interrupt too
+        if signum is not None:
+            process.send_signal(signum)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=INTERRUPT_GRACE)
             return

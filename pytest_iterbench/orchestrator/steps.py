@@ -138,19 +138,19 @@ class StepRunner:
         self._start(record, inputs, counter)
         killpoints.kill_here(step.id, "before")
         began, spent = time.monotonic(), self.cost()
+        stopped: KeyboardInterrupt | None = None
         try:
             outcome = step.action(_Context(record, self))
         except StepFailed as exc:
             outcome = Outcome("failed", error=exc.reason)
         except IterbenchError as exc:  # a bad plan, a model that answers nonsense: recorded
             outcome = Outcome("failed", error=str(exc))
-        except KeyboardInterrupt:  # Ctrl-C, or the studio's Stop: say so, then stop
-            interrupted = Outcome("interrupted", error=INTERRUPTED)
-            interrupted.cost_usd += self.cost() - spent
-            self._finish(record, interrupted, time.monotonic() - began, counter)
-            raise
+        except KeyboardInterrupt as exc:  # Ctrl-C, or the studio's Stop: record it, then stop
+            outcome, stopped = Outcome("interrupted", error=INTERRUPTED), exc
         outcome.cost_usd += self.cost() - spent
         self._finish(record, outcome, time.monotonic() - began, counter)
+        if stopped is not None:
+            raise stopped
         killpoints.kill_here(step.id, "after")
         if self.committer is not None:
             self.committer.after_step(self.orchestration, record)

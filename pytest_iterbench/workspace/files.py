@@ -130,7 +130,8 @@ def _loaded_from(module: Any, root: Path) -> bool:
     """Whether ``module`` (a package or a module) was read from a file or folder under ``root``."""
     places = [getattr(module, "__file__", None), *getattr(module, "__path__", ())]
     found = [Path(place).resolve() for place in places if place]
-    return bool(found) and all(place.is_relative_to(root.resolve()) for place in found)
+    root = root.resolve()
+    return bool(found) and all(place.is_relative_to(root) for place in found)
 
 
 def import_object(dotted: str) -> Any:
