@@ -3,30 +3,24 @@
 ``pytest --iterbench RUN_ID`` validates the workspace, collects the run's
 (iteration, metric) items, executes each iteration once, records results in
 ``results.json`` and writes ``reports/comparison_report.md``. Without
-``--iterbench`` the plugin changes nothing in a test suite.
+``--iterbench`` the plugin changes nothing in a test suite, and costs it next
+to nothing: pytest imports this module in every session, so it imports only the
+options, the stash key and the fixtures; the harness (workspace, session,
+collection) is imported by the hooks once ``--iterbench`` names a run.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 
 from pytest_iterbench import hookspec
-from pytest_iterbench.errors import WorkspaceError
 from pytest_iterbench.harness import fixtures
-from pytest_iterbench.harness.collection import (
-    RunFile,
-    collection_args,
-    parametrize_metric_test,
-    select_metric_tests,
-)
-from pytest_iterbench.harness.resume import narrow_items
-from pytest_iterbench.harness.session import SESSION_KEY, IterbenchSession
-from pytest_iterbench.harness.settings import DEFAULT_TIMEOUT, read_settings, workspace_dir
+from pytest_iterbench.harness.options import add_options
+from pytest_iterbench.harness.stash import SESSION_KEY, running_session
 from pytest_iterbench.harness.target import METRIC_MARKER
-from pytest_iterbench.workspace.loader import Workspace
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -34,108 +28,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("iterbench", "compare iterations on metrics (pytest-iterbench)")
-    group.addoption(
-        "--iterbench",
-        dest="iterbench_run",
-        metavar="RUN_ID",
-        default=None,
-        help="run RUN_ID of the workspace's runs.json: execute its iterations and record its metrics",
-    )
-    group.addoption(
-        "--iterbench-dir",
-        dest="iterbench_dir",
-        metavar="DIR",
-        default=None,
-        help="workspace folder holding iterations.json, metrics.json, runs.json (default: ini iterbench_dir, else rootdir)",
-    )
-    group.addoption(
-        "--iterbench-timeout",
-        dest="iterbench_timeout",
-        metavar="SECONDS",
-        type=float,
-        default=None,
-        help=f"seconds an iteration's entry point may run before it is killed (default: ini iterbench_timeout, else {DEFAULT_TIMEOUT:g}; 0 for none)",
-    )
-    group.addoption(
-        "--iterbench-memory-limit",
-        dest="iterbench_memory_limit",
-        metavar="MB",
-        type=float,
-        default=None,
-        help="memory (MB) an iteration may add to its process before it fails with MemoryError (default: ini iterbench_memory_limit, else none)",
-    )
-    group.addoption(
-        "--iterbench-compare",
-        dest="iterbench_compare",
-        metavar="SESSION",
-        default=None,
-        help="compare with an earlier session ('last' or a session id) and fail when a metric got worse beyond its tolerance in metrics.json",
-    )
-    group.addoption(
-        "--iterbench-no-exclusive",
-        dest="iterbench_exclusive",
-        action="store_false",
-        default=True,
-        help="under xdist, let timing measurements run while other items run (faster, noisier; recorded as exclusive_timing: false)",
-    )
-    group.addoption(
-        "--iterbench-plots",
-        dest="iterbench_plots",
-        action="store_true",
-        default=None,
-        help="draw the report's plots at the end of the session (default: ini iterbench_plots, else off; figures whose data did not change are reused)",
-    )
-    group.addoption(
-        "--iterbench-session",
-        dest="iterbench_session",
-        metavar="SESSION_ID",
-        default=None,
-        help="write records under this session id and skip the items it already recorded (resume a killed session; fold its journal first)",
-    )
-    group.addoption(
-        "--iterbench-only",
-        dest="iterbench_only",
-        metavar="ITERATION",
-        action="append",
-        default=None,
-        help="run only this iteration's items (repeatable)",
-    )
-    parser.addini(
-        "iterbench_plots",
-        "draw the report's plots at the end of each session (default false)",
-        type="bool",
-        default=False,
-    )
-    parser.addini(
-        "iterbench_dir",
-        "workspace folder, relative to the ini file (default: rootdir)",
-        default=None,
-    )
-    parser.addini(
-        "iterbench_timeout",
-        f"default timeout of an iteration in seconds (0 for none; default {DEFAULT_TIMEOUT:g})",
-        type="float",
-        default=None,
-    )
-    parser.addini(
-        "iterbench_memory_limit",
-        "default memory limit of an iteration in MB (default none)",
-        type="float",
-        default=None,
-    )
-    parser.addini(
-        "iterbench_preload",
-        "modules the process template pre-imports: 'auto' (detected from the iterations' imports), 'none', or module names",
-        type="args",
-        default=["auto"],
-    )
-    parser.addini(
-        "iterbench_threads",
-        "BLAS/OpenMP/torch threads per xdist worker: 'auto' (cpus // workers), 'none', or a number",
-        type=int | Literal["auto", "none"],
-        default="auto",
-    )
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -147,6 +40,12 @@ def pytest_configure(config: pytest.Config) -> None:
     run_id = config.getoption("iterbench_run")
     if not run_id:
         return
+    from pytest_iterbench.errors import WorkspaceError
+    from pytest_iterbench.harness.collection import collection_args
+    from pytest_iterbench.harness.session import IterbenchSession
+    from pytest_iterbench.harness.settings import read_settings, workspace_dir
+    from pytest_iterbench.workspace.loader import Workspace
+
     try:
         checked = getattr(config, "workerinput", {}).get("iterbench_schema_checked", False)
         workspace = Workspace.load(workspace_dir(config), schema_checked=checked)
@@ -173,7 +72,7 @@ def _register_notebook_runner(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    state = config.stash.get(SESSION_KEY, None)
+    state = running_session(config)
     if state is not None:
         state.close()
 
@@ -181,7 +80,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """Send each xdist worker the session's ids, its host, and to a remote one the code's hashes."""
-    state = node.config.stash.get(SESSION_KEY, None)
+    state = running_session(node.config)
     if state is not None:
         node.workerinput.update(state.worker_input(node.gateway.spec, node.nodemanager.specs))
 
@@ -189,7 +88,7 @@ def pytest_configure_node(node: Any) -> None:
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under ``--dist load`` (what ``-n`` implies), keep each execution's items on one worker."""
-    state = config.stash.get(SESSION_KEY, None)
+    state = running_session(config)
     if state is None or config.getvalue("dist") != "load":
         return None
     from pytest_iterbench.harness.scheduling import IterationScheduling, execution_scopes
@@ -198,22 +97,29 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    state = parent.config.stash.get(SESSION_KEY, None)
+    state = running_session(parent.config)
     if state is not None and file_path == state.paths.runs:
+        from pytest_iterbench.harness.collection import RunFile
+
         return RunFile.from_parent(parent, path=file_path, state=state)
     return None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    state = metafunc.config.stash.get(SESSION_KEY, None)
+    state = running_session(metafunc.config)
     if state is not None and "iteration" in metafunc.fixturenames:
+        from pytest_iterbench.harness.collection import parametrize_metric_test
+
         parametrize_metric_test(metafunc, state)
 
 
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    state = config.stash.get(SESSION_KEY, None)
+    state = running_session(config)
     if state is not None:
+        from pytest_iterbench.harness.collection import select_metric_tests
+        from pytest_iterbench.harness.resume import narrow_items
+
         select_metric_tests(config, items, state)
         narrow_items(config, items, state)

@@ -172,6 +172,50 @@ def test_without_iterbench_the_plugin_leaves_a_suite_alone(pytester):
     assert not (pytester.path / "results.json").exists()
 
 
+#: What pytest imports of the package in a session without ``--iterbench``.
+IDLE_PLUGIN_MODULES = {
+    "pytest_iterbench",
+    "pytest_iterbench.plugin",
+    "pytest_iterbench.hookspec",
+    "pytest_iterbench.harness",
+    "pytest_iterbench.harness.fixtures",
+    "pytest_iterbench.harness.options",
+    "pytest_iterbench.harness.stash",
+    "pytest_iterbench.harness.target",
+}
+
+
+def test_without_iterbench_the_plugin_imports_none_of_the_harness(pytester):
+    """A suite that never names a run does not pay for the workspace, the session or the store."""
+    pytester.makeconftest(
+        """
+        import sys
+
+        def pytest_sessionfinish(session):
+            names = sorted(m for m in sys.modules if m.split(".")[0] == "pytest_iterbench")
+            with open("imported.txt", "w") as handle:
+                handle.write("\\n".join(names))
+        """
+    )
+    pytester.makepyfile(
+        test_plain="""
+        import pytest
+
+        def test_plain():
+            pass
+
+        @pytest.mark.metric("m")
+        def test_metric(iteration, measure_time):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    imported = set((pytester.path / "imported.txt").read_text().split())
+    assert "pytest_iterbench.plugin" in imported, "the plugin was not loaded at all"
+    assert imported - IDLE_PLUGIN_MODULES == set()
+
+
 def test_iterations_are_isolated_from_each_other(workspace, pytester):
     main = """
     import sys

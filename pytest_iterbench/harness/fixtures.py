@@ -10,27 +10,32 @@ A metric test is a plain test function::
 Under ``pytest --iterbench RUN`` it is parametrized over the run's iterations
 (``test_balanced_accuracy[v1-baseline]``, ...) and deselected when the run does
 not include its metric; without ``--iterbench`` it is skipped.
+
+pytest imports this module in every session, ``--iterbench`` or not: the
+harness's own modules (the session, the executor, timing) are imported only
+by a fixture that runs under ``--iterbench``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_iterbench.execution.executor import Execution
-from pytest_iterbench.execution.timing import TimingPlan, time_rounds
-from pytest_iterbench.execution.timing_stats import timing_metadata
-from pytest_iterbench.harness.session import SESSION_KEY, IterbenchSession
+from pytest_iterbench.harness.stash import running_session
 from pytest_iterbench.harness.target import METRIC_MARKER, item_target
+
+if TYPE_CHECKING:
+    from pytest_iterbench.execution.executor import Execution
+    from pytest_iterbench.harness.session import IterbenchSession
 
 RecordResult = Callable[..., None]
 MeasureTime = Callable[..., dict[str, Any]]
 
 
 def _session(request: pytest.FixtureRequest) -> IterbenchSession:
-    state = request.config.stash.get(SESSION_KEY, None)
+    state = running_session(request.config)
     if state is None:
         pytest.skip("metric test: run it with --iterbench RUN_ID")
     return state
@@ -83,6 +88,9 @@ def measure_time(request: pytest.FixtureRequest) -> MeasureTime:
         max_time: float = 1.0,
         **kwargs: Any,
     ) -> dict[str, Any]:
+        from pytest_iterbench.execution.timing import TimingPlan, time_rounds
+        from pytest_iterbench.execution.timing_stats import timing_metadata
+
         plan = TimingPlan(
             rounds=rounds, warmup_rounds=warmup_rounds, min_rounds=min_rounds, max_time=max_time
         )

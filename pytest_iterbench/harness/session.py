@@ -738,6 +738,3 @@ def _clean_scratch(scratch: Path) -> None:
             )
     if not any(scratch.iterdir()):
         scratch.rmdir()
-
-
-SESSION_KEY = pytest.StashKey[IterbenchSession]()

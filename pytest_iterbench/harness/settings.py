@@ -17,10 +17,10 @@ from typing import Any, NotRequired, TypedDict
 import pytest
 
 from pytest_iterbench.execution.executor import Limits
+from pytest_iterbench.harness.options import DEFAULT_TIMEOUT
 from pytest_iterbench.results.records import git_commit, new_session_id
 from pytest_iterbench.workspace.loader import Workspace
 
-DEFAULT_TIMEOUT = 3600.0
 SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 

@@ -8,10 +8,12 @@ and parametrized metric tests); the session and the fixtures read it back with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_iterbench.execution.keys import Slot
+if TYPE_CHECKING:
+    from pytest_iterbench.execution.keys import Slot
 
 METRIC_MARKER = "metric"
 
