@@ -4,6 +4,8 @@ Four kinds of session run as subprocesses, each in a fresh copy of its folder:
 
 - plain-100 / plain-1000: a test file with ``@pytest.mark.parametrize("i", range(N))``
   calling a trivial function (the baseline);
+- unloaded-100: plain-100 with ``-p no:iterbench``: against plain-100, what the
+  installed plugin costs a suite that never names a run;
 - harness-100 / harness-1000: ``pytest --iterbench bench`` on a workspace of 10
   trivial iterations × 10 or 100 trivial metric classes;
 - wide-40 / wide-400: one trivial iteration × 40 or 400 trivial metric classes
@@ -51,7 +53,16 @@ RUN_ID = "bench"
 PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
 TIMER = ("-p", "phase_timer")  # `python -m` puts the session's folder on sys.path
 STAMPS_FILE = "phase_stamps.json"
-ORDER = ("plain-100", "harness-100", "plain-1000", "harness-1000", "wide-40", "wide-400")
+UNLOADED = ("-p", "no:iterbench")  # the plugin not loaded at all
+ORDER = (
+    "unloaded-100",
+    "plain-100",
+    "harness-100",
+    "plain-1000",
+    "harness-1000",
+    "wide-40",
+    "wide-400",
+)
 SIZES = {"plain": (SMALL, LARGE), "harness": (SMALL, LARGE), "wide": (WIDE_SMALL, WIDE_LARGE)}
 
 PLAIN_TEST = """
@@ -252,6 +263,7 @@ HARNESS_ARGUMENTS = ("--iterbench", RUN_ID, "--iterbench-dir", ".")
 VARIANTS = {
     v.name: v
     for v in (
+        Variant("unloaded", SMALL, build_plain, ("test_plain.py", *UNLOADED), check_plain),
         Variant("plain", SMALL, build_plain, ("test_plain.py",), check_plain),
         Variant("harness", SMALL, build_workspace, HARNESS_ARGUMENTS, check_workspace),
         Variant("plain", LARGE, build_plain, ("test_plain.py",), check_plain),
@@ -393,6 +405,17 @@ def cost_model(samples: Samples, key: str) -> dict[str, Any]:
     }
 
 
+def idle_cost(samples: Samples, key: str) -> dict[str, Any]:
+    """What the installed plugin costs a plain suite that never names a run (per repeat)."""
+    pairs = list(
+        zip(samples[f"plain-{SMALL}"][key], samples[f"unloaded-{SMALL}"][key], strict=True)
+    )
+    return {
+        "extra_seconds": figures.summary([loaded - unloaded for loaded, unloaded in pairs]),
+        "ratio": figures.summary([loaded / unloaded for loaded, unloaded in pairs]),
+    }
+
+
 def analyse(samples: Samples) -> dict[str, Any]:
     return {
         "sessions": {
@@ -402,6 +425,7 @@ def analyse(samples: Samples) -> dict[str, Any]:
         "wall": cost_model(samples, "wall"),
         "cpu": cost_model(samples, "cpu"),
         "phases": {phase: cost_model(samples, phase) for phase, _, _ in PHASES},
+        "idle_plugin": {key: idle_cost(samples, key) for key in ("wall", "cpu")},
         "raw": samples,
     }
 
@@ -479,6 +503,7 @@ def phase_table(result: dict[str, Any]) -> str:
 def render(result: dict[str, Any], repeats: int) -> str:
     wall_extra = result["wall"]["per_item_extra_seconds_harness_minus_plain"]
     cpu_extra = result["cpu"]["per_item_extra_seconds_harness_minus_plain"]
+    idle = result["idle_plugin"]
     return "\n\n".join(
         [
             f"## Item overhead ({repeats} repeats; median [min – max] over repeats)",
@@ -486,6 +511,10 @@ def render(result: dict[str, Any], repeats: int) -> str:
             cost_table(result),
             f"Harness cost per item above plain pytest: wall {figures.spread(wall_extra)}, "
             f"CPU {figures.spread(cpu_extra)}.",
+            f"The plugin installed but unused (plain-{SMALL} against unloaded-{SMALL}, "
+            f"`{' '.join(UNLOADED)}`): wall {ratio_text(idle['wall']['ratio'])}, "
+            f"{figures.spread(idle['wall']['extra_seconds'])} more; "
+            f"CPU {ratio_text(idle['cpu']['ratio'])}, {figures.spread(idle['cpu']['extra_seconds'])} more.",
             "Where the time goes (phases from in-session timestamps):",
             phase_table(result),
             f"Checked: every harness session exited 0 and wrote as many passed records to results.json as it had items ({SMALL}, {LARGE}, {WIDE_SMALL} or {WIDE_LARGE}).",
