@@ -11,7 +11,8 @@ Two workspaces:
   xdist's workers (two more interpreters, plugins, collection in each).
 
 Each repeat runs the four sessions (``work`` and ``trivial``, serial and ``-n
-2``) in an order rotated from repeat to repeat. Per repeat:
+2``) and the two ``bare`` runs below in an order rotated from repeat to repeat.
+Per repeat:
 
 - **speed-up** = serial wall / ``-n 2`` wall of ``work`` (target ≥ 1.7 on two cores);
 - **fixed xdist cost** = ``-n 2`` wall − serial wall of ``trivial``;
@@ -19,6 +20,14 @@ Each repeat runs the four sessions (``work`` and ``trivial``, serial and ``-n
 - **concurrency** of the executions = their summed ``run()`` seconds / the span
   from the first start to the last end (each ``run()`` prints its window to its
   log): 1 serially, 2 when two run at once all along.
+
+The machine's own ceiling, measured in the same rotation: ``bare`` runs the
+same 8 burns without pytest, one after another in one process, then two at a
+time in a ``multiprocessing`` pool of 2. Its speed-up (bare serial / bare pool)
+is what two CPUs of this machine gave at that moment, with nothing else
+running: the share of it that ``-n 2`` reaches (speed-up / ceiling, per
+repeat) is what pytest, xdist and the harness cost, apart from the machine.
+Two vCPUs of a shared host often give less than 2.
 
 Busy CPUs (machine-wide, ``/proc/stat``) during each session say how much of
 the machine other processes took. Where the records name their xdist worker
@@ -32,9 +41,11 @@ on one worker, so it should be none.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +59,7 @@ from workspaces import (
     SessionRunner,
     WorkspaceBuilder,
     loops_for,
+    write_reference,
 )
 
 ITERATIONS = 8
@@ -62,6 +74,34 @@ METRICS = (
     ("accuracy", "pytest_iterbench.metrics.builtin.AccuracyMetric", "%"),
     ("f1_macro", "pytest_iterbench.metrics.builtin.F1MacroMetric", ""),
 )
+
+
+BARE = {  # name: processes
+    "bare, serial": 1,
+    "bare, pool of 2": 2,
+}
+BARE_SCRIPT = """\
+import json, sys, time
+from multiprocessing import Pool
+
+from reference import sum_of_squares
+
+
+def burn(loops):
+    started_at = time.time()
+    sum_of_squares(loops)
+    return {"started_at": started_at, "finished_at": time.time()}
+
+
+if __name__ == "__main__":
+    loops, runs, processes = (int(a) for a in sys.argv[1:4])
+    if processes == 1:
+        windows = [burn(loops) for _ in range(runs)]
+    else:
+        with Pool(processes) as pool:
+            windows = pool.map(burn, [loops] * runs, chunksize=1)
+    print(json.dumps(windows))
+"""
 
 
 def build(folder: Path, iterations: int, loops: int) -> Path:
@@ -112,8 +152,13 @@ class Bench:
             "work": (build(scratch / "work", ITERATIONS, self.loops), ITERATIONS),
             "trivial": (build(scratch / "trivial", 1, 1), 1),
         }
+        self.bare_folder = scratch / "bare"
+        write_reference(self.bare_folder)
+        (self.bare_folder / "bare.py").write_text(BARE_SCRIPT, encoding="utf-8")
 
     def session(self, name: str, cpus: figures.CpuSampler) -> Observation:
+        if name in BARE:
+            return self.bare(name, cpus)
         workspace, arguments = SESSIONS[name]
         template, iterations = self.workspaces[workspace]
         session = self.runner.iterbench(template, arguments, iterations * len(METRICS))
@@ -127,6 +172,24 @@ class Bench:
                 f"got {sorted(windows)}"
             )
         return Observation(session.wall, session.cpu, windows, _busy(session, cpus), workers)
+
+    def bare(self, name: str, cpus: figures.CpuSampler) -> Observation:
+        """The same burns without pytest: one process, or a pool of two."""
+        command = [sys.executable, "bare.py", str(self.loops), str(ITERATIONS), str(BARE[name])]
+        started_at = time.time()
+        completed, wall, cpu = self.runner.command(command, self.bare_folder)
+        if completed.returncode != 0:
+            raise BenchmarkFailed(
+                f"{name}: exited {completed.returncode}: {completed.stderr[-2000:]}"
+            )
+        windows = json.loads(completed.stdout)
+        return Observation(
+            wall,
+            cpu,
+            {f"it{n}": window for n, window in enumerate(windows)},
+            cpus.busy(started_at, started_at + wall),
+            {},
+        )
 
 
 def _workers(session: Session) -> dict[str, list[str]]:
@@ -149,8 +212,8 @@ def measure(repeats: int, run_seconds: float) -> tuple[dict[str, list[Observatio
         with figures.CpuSampler() as cpus:
             for name in ("trivial, serial", "trivial, -n 2"):  # warm-up; not recorded
                 bench.session(name, cpus)
-            seen: dict[str, list[Observation]] = {name: [] for name in SESSIONS}
-            names = list(SESSIONS)
+            names = [*SESSIONS, *BARE]
+            seen: dict[str, list[Observation]] = {name: [] for name in names}
             for repeat in range(repeats):
                 order = names[repeat % len(names) :] + names[: repeat % len(names)]
                 for name in order:
@@ -179,6 +242,7 @@ def analyse(seen: dict[str, list[Observation]]) -> dict[str, Any]:
             strict=True,
         )
     )
+    ceilings = [s / p for s, p in zip(wall["bare, serial"], wall["bare, pool of 2"], strict=True)]
     return {
         "sessions": {
             name: {
@@ -194,6 +258,10 @@ def analyse(seen: dict[str, list[Observation]]) -> dict[str, Any]:
             for name, observations in seen.items()
         },
         "speedup_per_repeat": figures.summary([s / p for s, p, _, _ in rows]),
+        "machine_ceiling_per_repeat": figures.summary(ceilings),
+        "share_of_ceiling_per_repeat": figures.summary(
+            [(s / p) / c for (s, p, _, _), c in zip(rows, ceilings, strict=True)]
+        ),
         "net_speedup_per_repeat": figures.summary([(s - ts) / (p - tp) for s, p, ts, tp in rows]),
         "fixed_xdist_seconds_per_repeat": figures.summary([tp - ts for _, _, ts, tp in rows]),
         "extra_cpu_seconds_per_repeat": figures.summary(
@@ -205,6 +273,10 @@ def analyse(seen: dict[str, list[Observation]]) -> dict[str, Any]:
 
 def _number(stats: dict[str, float | int], digits: int = 2) -> str:
     return f"{stats['median']:.{digits}f} [{stats['min']:.{digits}f} – {stats['max']:.{digits}f}]"
+
+
+def _percent(stats: dict[str, float | int]) -> str:
+    return f"{stats['median']:.0%} [{stats['min']:.0%} – {stats['max']:.0%}]"
 
 
 def _split(stats: dict[str, Any]) -> str:
@@ -230,6 +302,16 @@ def render(result: dict[str, Any], repeats: int, run_seconds: float) -> str:
     figure_rows = [
         ["**speed-up**, serial / `-n 2` (work)", f"{_number(speedup)}×", verdict],
         ["speed-up net of fixed costs", f"{_number(result['net_speedup_per_repeat'])}×", ""],
+        [
+            "the machine's own speed-up (bare serial / bare pool of 2)",
+            f"{_number(result['machine_ceiling_per_repeat'])}×",
+            "",
+        ],
+        [
+            "**share of the machine's speed-up** that `-n 2` reached",
+            _percent(result["share_of_ceiling_per_repeat"]),
+            "",
+        ],
         [
             "**fixed cost of xdist workers** (trivial, `-n 2` − serial)",
             figures.spread(result["fixed_xdist_seconds_per_repeat"]),
