@@ -9,8 +9,9 @@ should not pay for the report and the API.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from pytest_iterbench import lazy
 
 if TYPE_CHECKING:
     from pytest_iterbench.api import (
@@ -92,13 +93,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    owner = _OWNERS.get(name)
-    if owner is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(owner), name)
-    globals()[name] = value
-    return value
+    """Import a public name's module when the name is first used (PEP 562)."""
+    return lazy.attribute(__name__, _OWNERS, name)
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    return lazy.names(__name__, _OWNERS)

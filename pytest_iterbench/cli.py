@@ -16,31 +16,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_iterbench.errors import IterbenchError, WorkspaceError
-from pytest_iterbench.kernel.commands import (
-    add_kernel_parser,
-    kernel_planner_factory,
-    run_kernel_command,
-)
-from pytest_iterbench.llm.commands import add_costs_parser, add_plan_parser, run_costs, run_plan
 from pytest_iterbench.llm.errors import PlanInvalid
-from pytest_iterbench.orchestrator.commands import (
-    add_orchestrate_parsers,
-    run_orchestrate,
-    run_status,
-)
 from pytest_iterbench.orchestrator.errors import StateCorrupt
-from pytest_iterbench.report.gate import compare_stored_sessions, workspace_tolerances
-from pytest_iterbench.report.reading import load_run_samples
-from pytest_iterbench.report.writer import REPORT_PATH, write_reports
-from pytest_iterbench.results.store import ResultsStore
 from pytest_iterbench.workspace.arguments import add_dir_argument, chosen_dir
-from pytest_iterbench.workspace.loader import Workspace
 
 if TYPE_CHECKING:
     import httpx2
 
+    from pytest_iterbench.results.store import ResultsStore
 
-def _parser() -> argparse.ArgumentParser:
+
+#: The commands of this module: they parse without the other layers' arguments.
+OWN_COMMANDS = ("validate", "run", "report", "recover")
+
+
+def _parser(*, own_only: bool = False) -> argparse.ArgumentParser:
+    """The command line; with ``own_only``, without the subcommands of other layers.
+
+    Building every subcommand's arguments imports the orchestrator, the LLM
+    layer, the kernel, the notebook processor and the studio (about half a
+    second): ``iterbench report`` and the other commands of this module skip it.
+    """
     parser = argparse.ArgumentParser(
         prog="iterbench",
         description="Compare iterations of an ML task on metrics (pytest-iterbench).",
@@ -76,13 +72,22 @@ def _parser() -> argparse.ArgumentParser:
         "recover", help="fold journals of interrupted sessions into results.json"
     )
     add_dir_argument(recover)
+    if not own_only:
+        _add_layer_parsers(commands)
+    return parser
+
+
+def _add_layer_parsers(commands: Any) -> None:
+    from pytest_iterbench.kernel.commands import add_kernel_parser
+    from pytest_iterbench.llm.commands import add_costs_parser, add_plan_parser
+    from pytest_iterbench.orchestrator.commands import add_orchestrate_parsers
+
     _add_notebook_parser(commands)
     add_plan_parser(commands)
     add_costs_parser(commands)
     add_orchestrate_parsers(commands)
     _add_studio_parser(commands)
     add_kernel_parser(commands)
-    return parser
 
 
 def _add_studio_parser(commands: Any) -> None:
@@ -130,6 +135,8 @@ def _notebook(args: argparse.Namespace, http_client: httpx2.Client | None = None
 
 
 def _validate(workspace: Path) -> int:
+    from pytest_iterbench.workspace.loader import Workspace
+
     loaded = Workspace.load(workspace)
     print(
         f"workspace {loaded.root}: OK ({len(loaded.iterations)} iterations, {len(loaded.metrics)} metrics, {len(loaded.runs)} runs)"
@@ -145,6 +152,12 @@ def _run(run_id: str, directory: Path, pytest_args: list[str]) -> int:
 
 
 def _report(directory: Path, run_id: str, session: str | None, compare: str | None) -> int:
+    from pytest_iterbench.report.gate import compare_stored_sessions, workspace_tolerances
+    from pytest_iterbench.report.reading import load_run_samples
+    from pytest_iterbench.report.writer import REPORT_PATH, write_reports
+    from pytest_iterbench.results.store import ResultsStore
+    from pytest_iterbench.workspace.loader import Workspace
+
     workspace = Workspace.load(directory)
     run = workspace.run(run_id)
     store = ResultsStore(workspace.root)
@@ -177,6 +190,8 @@ def _warn(store: ResultsStore) -> None:
 
 
 def _recover(directory: Path) -> int:
+    from pytest_iterbench.results.store import ResultsStore
+
     store = ResultsStore(directory.resolve())
     count = store.recover()
     _warn(store)
@@ -189,22 +204,12 @@ def main(argv: Sequence[str] | None = None, *, http_client: httpx2.Client | None
 
     ``http_client`` is for tests: the Claude API client sends through it.
     """
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    own_only = bool(arguments) and arguments[0] in OWN_COMMANDS
+    args = _parser(own_only=own_only).parse_args(arguments)
     try:
-        if args.command == "notebook":
-            return _notebook(args, http_client)
-        if args.command == "plan":
-            return run_plan(args, http_client, {"kernel": kernel_planner_factory})
-        if args.command == "kernel":
-            return run_kernel_command(args)
-        if args.command == "costs":
-            return run_costs(args)
-        if args.command == "orchestrate":
-            return run_orchestrate(args, http_client)
-        if args.command == "status":
-            return run_status(args)
-        if args.command == "studio":
-            return _studio(args)
+        if args.command not in OWN_COMMANDS:
+            return _layer_command(args, http_client)
         if args.command == "validate":
             return _validate(chosen_dir(args))
         if args.command == "run":
@@ -218,3 +223,24 @@ def main(argv: Sequence[str] | None = None, *, http_client: httpx2.Client | None
     except IterbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _layer_command(args: argparse.Namespace, http_client: httpx2.Client | None) -> int:
+    """Run a subcommand of another layer (notebook, plan, costs, orchestrate, status, studio, kernel)."""
+    from pytest_iterbench.kernel.commands import kernel_planner_factory, run_kernel_command
+    from pytest_iterbench.llm.commands import run_costs, run_plan
+    from pytest_iterbench.orchestrator.commands import run_orchestrate, run_status
+
+    if args.command == "notebook":
+        return _notebook(args, http_client)
+    if args.command == "plan":
+        return run_plan(args, http_client, {"kernel": kernel_planner_factory})
+    if args.command == "kernel":
+        return run_kernel_command(args)
+    if args.command == "costs":
+        return run_costs(args)
+    if args.command == "orchestrate":
+        return run_orchestrate(args, http_client)
+    if args.command == "status":
+        return run_status(args)
+    return _studio(args)

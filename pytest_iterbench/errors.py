@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pytest
-
 
 class IterbenchError(Exception):
     """Root of every error raised by pytest-iterbench."""
 
 
-class IterbenchWarning(pytest.PytestWarning):
+class IterbenchWarning(UserWarning):
     """A problem that is not the user's fault and does not stop the session.
 
     For example a ``results.json`` that cannot be read at the end of a session:
     the records stay in the session's journal, whose path the message names.
     Filter it like any warning: ``-W error::pytest_iterbench.errors.IterbenchWarning``.
+    (Not a ``pytest.PytestWarning``: this module is imported outside pytest too,
+    by the ``iterbench`` command, which should not pay for importing pytest.)
     """
 
 

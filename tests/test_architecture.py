@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pytest_iterbench"
 
 #: Bottom to top. A module may import from its own layer's room or from any lower layer.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "atomic", "secrets"}),
+    frozenset({"errors", "atomic", "secrets", "lazy"}),
     frozenset({"workspace"}),
     frozenset({"execution"}),
     frozenset({"metrics"}),

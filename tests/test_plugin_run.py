@@ -177,6 +177,7 @@ IDLE_PLUGIN_MODULES = {
     "pytest_iterbench",
     "pytest_iterbench.plugin",
     "pytest_iterbench.hookspec",
+    "pytest_iterbench.lazy",
     "pytest_iterbench.harness",
     "pytest_iterbench.harness.fixtures",
     "pytest_iterbench.harness.options",

@@ -12,8 +12,36 @@ package loads no model and imports no torch.
 
 from __future__ import annotations
 
-from pytest_iterbench.kernel.compact import CompactPlan, grammar, parse_compact
-from pytest_iterbench.kernel.expander import expand
-from pytest_iterbench.kernel.score import sullivan_score
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["CompactPlan", "expand", "grammar", "parse_compact", "sullivan_score"]
+from pytest_iterbench import lazy
+
+if TYPE_CHECKING:
+    from pytest_iterbench.kernel.compact import CompactPlan, grammar, parse_compact
+    from pytest_iterbench.kernel.expander import expand
+    from pytest_iterbench.kernel.score import sullivan_score
+
+#: Each public name and the module that owns it, imported on first use.
+_OWNERS = {
+    "CompactPlan": "pytest_iterbench.kernel.compact",
+    "expand": "pytest_iterbench.kernel.expander",
+    "grammar": "pytest_iterbench.kernel.compact",
+    "parse_compact": "pytest_iterbench.kernel.compact",
+    "sullivan_score": "pytest_iterbench.kernel.score",
+}
+
+__all__ = [
+    "CompactPlan",
+    "expand",
+    "grammar",
+    "parse_compact",
+    "sullivan_score",
+]
+
+
+def __getattr__(name: str) -> Any:
+    return lazy.attribute(__name__, _OWNERS, name)
+
+
+def __dir__() -> list[str]:
+    return lazy.names(__name__, _OWNERS)

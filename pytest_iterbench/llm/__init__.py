@@ -19,47 +19,82 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pytest_iterbench.llm.apply import AppliedPlan, apply_plan
-from pytest_iterbench.llm.config import ClientConfig
-from pytest_iterbench.llm.cost_metrics import (
-    LlmCostMetric,
-    LlmInputTokensMetric,
-    LlmOutputTokensMetric,
-)
-from pytest_iterbench.llm.costs import CostTotals, render_costs, summarise, totals
-from pytest_iterbench.llm.errors import (
-    ApiKeyMissing,
-    ClaudeApiError,
-    LlmError,
-    ModelAnswerInvalid,
-    PlanInvalid,
-    PlannerUnavailable,
-    ReviewLoopExhausted,
-    UnknownModelPrice,
-)
-from pytest_iterbench.llm.messages import LlmRequest, LlmResponse, MessageSender
-from pytest_iterbench.llm.plan import Plan, check_plan
-from pytest_iterbench.llm.planner import ClaudePlanner, Planner, load_manual_plan
-from pytest_iterbench.llm.pricing import PRICE_TABLE_DATE, TokenUsage, cost
-from pytest_iterbench.llm.review_types import Attempt, Failure, LoopResult, Review
-from pytest_iterbench.llm.reviewer import ClaudeReviewer, review_loop
-from pytest_iterbench.llm.secrets import ApiKey, resolve_api_key
-from pytest_iterbench.llm.tasks import PlanTask
-from pytest_iterbench.llm.traces import TraceRecord, TraceStore
+from pytest_iterbench import lazy
 
 if TYPE_CHECKING:
+    from pytest_iterbench.llm.apply import AppliedPlan, apply_plan
     from pytest_iterbench.llm.client import ClaudeClient
+    from pytest_iterbench.llm.config import ClientConfig
+    from pytest_iterbench.llm.cost_metrics import (
+        LlmCostMetric,
+        LlmInputTokensMetric,
+        LlmOutputTokensMetric,
+    )
+    from pytest_iterbench.llm.costs import CostTotals, render_costs, summarise, totals
+    from pytest_iterbench.llm.errors import (
+        ApiKeyMissing,
+        ClaudeApiError,
+        LlmError,
+        ModelAnswerInvalid,
+        PlanInvalid,
+        PlannerUnavailable,
+        ReviewLoopExhausted,
+        UnknownModelPrice,
+    )
+    from pytest_iterbench.llm.messages import LlmRequest, LlmResponse, MessageSender
+    from pytest_iterbench.llm.plan import Plan, check_plan
+    from pytest_iterbench.llm.planner import ClaudePlanner, Planner, load_manual_plan
+    from pytest_iterbench.llm.pricing import PRICE_TABLE_DATE, TokenUsage, cost
+    from pytest_iterbench.llm.review_types import Attempt, Failure, LoopResult, Review
+    from pytest_iterbench.llm.reviewer import ClaudeReviewer, review_loop
+    from pytest_iterbench.llm.secrets import ApiKey, resolve_api_key
+    from pytest_iterbench.llm.tasks import PlanTask
+    from pytest_iterbench.llm.traces import TraceRecord, TraceStore
 
-_NEEDS_SDK = {"ClaudeClient"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _NEEDS_SDK:
-        from pytest_iterbench.llm import client
-
-        return getattr(client, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+#: Each public name and the module that owns it, imported on first use.
+_OWNERS = {
+    "ApiKey": "pytest_iterbench.llm.secrets",
+    "ApiKeyMissing": "pytest_iterbench.llm.errors",
+    "AppliedPlan": "pytest_iterbench.llm.apply",
+    "Attempt": "pytest_iterbench.llm.review_types",
+    "ClaudeApiError": "pytest_iterbench.llm.errors",
+    "ClaudeClient": "pytest_iterbench.llm.client",
+    "ClaudePlanner": "pytest_iterbench.llm.planner",
+    "ClaudeReviewer": "pytest_iterbench.llm.reviewer",
+    "ClientConfig": "pytest_iterbench.llm.config",
+    "CostTotals": "pytest_iterbench.llm.costs",
+    "Failure": "pytest_iterbench.llm.review_types",
+    "LlmCostMetric": "pytest_iterbench.llm.cost_metrics",
+    "LlmError": "pytest_iterbench.llm.errors",
+    "LlmInputTokensMetric": "pytest_iterbench.llm.cost_metrics",
+    "LlmOutputTokensMetric": "pytest_iterbench.llm.cost_metrics",
+    "LlmRequest": "pytest_iterbench.llm.messages",
+    "LlmResponse": "pytest_iterbench.llm.messages",
+    "LoopResult": "pytest_iterbench.llm.review_types",
+    "MessageSender": "pytest_iterbench.llm.messages",
+    "ModelAnswerInvalid": "pytest_iterbench.llm.errors",
+    "PRICE_TABLE_DATE": "pytest_iterbench.llm.pricing",
+    "Plan": "pytest_iterbench.llm.plan",
+    "PlanInvalid": "pytest_iterbench.llm.errors",
+    "PlanTask": "pytest_iterbench.llm.tasks",
+    "Planner": "pytest_iterbench.llm.planner",
+    "PlannerUnavailable": "pytest_iterbench.llm.errors",
+    "Review": "pytest_iterbench.llm.review_types",
+    "ReviewLoopExhausted": "pytest_iterbench.llm.errors",
+    "TokenUsage": "pytest_iterbench.llm.pricing",
+    "TraceRecord": "pytest_iterbench.llm.traces",
+    "TraceStore": "pytest_iterbench.llm.traces",
+    "UnknownModelPrice": "pytest_iterbench.llm.errors",
+    "apply_plan": "pytest_iterbench.llm.apply",
+    "check_plan": "pytest_iterbench.llm.plan",
+    "cost": "pytest_iterbench.llm.pricing",
+    "load_manual_plan": "pytest_iterbench.llm.planner",
+    "render_costs": "pytest_iterbench.llm.costs",
+    "resolve_api_key": "pytest_iterbench.llm.secrets",
+    "review_loop": "pytest_iterbench.llm.reviewer",
+    "summarise": "pytest_iterbench.llm.costs",
+    "totals": "pytest_iterbench.llm.costs",
+}
 
 __all__ = [
     "PRICE_TABLE_DATE",
@@ -104,3 +139,11 @@ __all__ = [
     "summarise",
     "totals",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    return lazy.attribute(__name__, _OWNERS, name)
+
+
+def __dir__() -> list[str]:
+    return lazy.names(__name__, _OWNERS)

@@ -9,8 +9,9 @@ re-exported from the module that owns it, on first use: importing the package
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from pytest_iterbench import lazy
 
 if TYPE_CHECKING:
     from pytest_iterbench.notebook.build import build_notebook
@@ -92,12 +93,11 @@ _OWNERS = {
 
 def __getattr__(name: str) -> Any:
     """Import a public name's module when the name is first used (PEP 562)."""
-    owner = _OWNERS.get(name)
-    if owner is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(owner), name)
-    globals()[name] = value
-    return value
+    return lazy.attribute(__name__, _OWNERS, name)
+
+
+def __dir__() -> list[str]:
+    return lazy.names(__name__, _OWNERS)
 
 
 __all__ = [

@@ -6,6 +6,28 @@ the gate, plots, and the document rendered as Markdown and HTML.
 
 from __future__ import annotations
 
-from pytest_iterbench.report.writer import render_report, write_reports
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["render_report", "write_reports"]
+from pytest_iterbench import lazy
+
+if TYPE_CHECKING:
+    from pytest_iterbench.report.writer import render_report, write_reports
+
+#: Each public name and the module that owns it, imported on first use.
+_OWNERS = {
+    "render_report": "pytest_iterbench.report.writer",
+    "write_reports": "pytest_iterbench.report.writer",
+}
+
+__all__ = [
+    "render_report",
+    "write_reports",
+]
+
+
+def __getattr__(name: str) -> Any:
+    return lazy.attribute(__name__, _OWNERS, name)
+
+
+def __dir__() -> list[str]:
+    return lazy.names(__name__, _OWNERS)

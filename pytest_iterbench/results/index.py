@@ -371,6 +371,8 @@ class ResultsIndex:
         return record_line(text)
 
     def _records_at(self, rows: list[tuple[int, int, str | None]]) -> Iterator[dict[str, Any]]:
+        if not rows:  # nothing to read, and results.json may not exist yet
+            return
         with self.results.open("rb") as handle:
             for offset, length, record_id in rows:
                 handle.seek(offset)
