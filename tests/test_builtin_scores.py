@@ -1,4 +1,4 @@
-"""The built-in accuracy and macro-F1 give sklearn's value, without importing sklearn for plain labels."""
+"""The built-in accuracy and macro-F1 give sklearn's value, without importing sklearn (or numpy) for plain labels."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score
 
-from pytest_iterbench.metrics.builtin import AccuracyMetric, F1MacroMetric
+from pytest_iterbench.metrics.builtin import AccuracyMetric, F1MacroMetric, numpy_mean
 
 
 def _cases() -> list[tuple[object, object]]:
@@ -63,14 +63,27 @@ def test_sklearns_errors_stand(y_true, y_pred):
             metric.score(y_true, y_pred)
 
 
-def test_plain_labels_do_not_import_sklearn():
+def test_plain_labels_import_neither_sklearn_nor_numpy():
     script = (
         "import sys\n"
         "from pytest_iterbench.metrics.builtin import AccuracyMetric, F1MacroMetric\n"
-        "print(AccuracyMetric().score([0, 1, 1], [0, 1, 0]), F1MacroMetric().score(['a'], ['a']))\n"
-        "print('sklearn' in sys.modules)\n"
+        "print(AccuracyMetric().score([0, 1, 1], [0, 1, 0]), F1MacroMetric().score(['a', 'b'], ['a', 'a']))\n"
+        "print('sklearn' in sys.modules, 'numpy' in sys.modules)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout.split()
-    assert out == [repr(2 / 3), "1.0", "False"]
+    assert out == [repr(2 / 3), repr((2 / 3 + 0.0) / 2), "False", "False"]
+
+
+@pytest.mark.parametrize(
+    "count",
+    [1, 2, 7, 8, 9, 15, 16, 17, 127, 128, 129, 130, 255, 256, 257, 1000, 8191, 8192, 8193, 100_000],
+)
+def test_the_pairwise_mean_is_numpys_to_the_last_bit(count):
+    rng = random.Random(count)
+    for scale in (1.0, 1e-3, 1e9):
+        values = [rng.random() * scale for _ in range(count)]
+        assert numpy_mean(values) == float(np.mean(np.asarray(values, dtype=np.float64)))
+    ratios = [2.0 * rng.randrange(50) / rng.randrange(1, 100) for _ in range(count)]
+    assert numpy_mean(ratios) == float(np.mean(np.asarray(ratios, dtype=np.float64)))
