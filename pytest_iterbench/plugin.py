@@ -12,7 +12,7 @@ collection) is imported by the hooks once ``--iterbench`` names a run.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,6 +21,9 @@ from pytest_iterbench.harness import fixtures
 from pytest_iterbench.harness.options import add_options
 from pytest_iterbench.harness.stash import SESSION_KEY, running_session
 from pytest_iterbench.harness.target import METRIC_MARKER
+
+if TYPE_CHECKING:
+    from pytest_iterbench.harness.session import IterbenchSession
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -40,25 +43,44 @@ def pytest_configure(config: pytest.Config) -> None:
     run_id = config.getoption("iterbench_run")
     if not run_id:
         return
-    from pytest_iterbench.errors import WorkspaceError
     from pytest_iterbench.harness.collection import collection_args
-    from pytest_iterbench.harness.session import IterbenchSession
-    from pytest_iterbench.harness.settings import read_settings, workspace_dir
-    from pytest_iterbench.workspace.loader import Workspace
 
-    try:
-        checked = getattr(config, "workerinput", {}).get("iterbench_schema_checked", False)
-        workspace = Workspace.load(workspace_dir(config), schema_checked=checked)
-        state = IterbenchSession(config, workspace, read_settings(config, run_id, workspace))
-    except WorkspaceError as exc:
-        raise pytest.UsageError(str(exc)) from exc
+    state = _start_session(config, run_id)
     config.stash[SESSION_KEY] = state
     config.pluginmanager.register(state, "iterbench-session")
     if state.needs_notebooks():
         _register_notebook_runner(config)
     if not hasattr(config, "workerinput"):
         state.start_controller()
-    config.args = collection_args(config, workspace.root)
+    config.args = collection_args(config, state.workspace.root)
+
+
+def _start_session(config: pytest.Config, run_id: str) -> IterbenchSession:
+    """The session's state; a usage error for an invalid workspace or an unknown run.
+
+    The controller (or a serial session) checks the definition files against
+    their schemas, except files identical to ones that passed before (the
+    schema memo, saved once the session is sure to run); an xdist worker on the
+    same host trusts the controller's check.
+    """
+    from pytest_iterbench.errors import WorkspaceError
+    from pytest_iterbench.harness.session import IterbenchSession
+    from pytest_iterbench.harness.settings import read_settings, workspace_dir
+    from pytest_iterbench.workspace.loader import Workspace
+    from pytest_iterbench.workspace.paths import WorkspacePaths
+    from pytest_iterbench.workspace.schema_memo import SchemaMemo
+
+    try:
+        checked = getattr(config, "workerinput", {}).get("iterbench_schema_checked", False)
+        root = workspace_dir(config)
+        memo = None if checked else SchemaMemo(WorkspacePaths(root).state_dir)
+        workspace = Workspace.load(root, schema_checked=checked, memo=memo)
+        state = IterbenchSession(config, workspace, read_settings(config, run_id, workspace))
+    except WorkspaceError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    if memo is not None:
+        memo.save()
+    return state
 
 
 def _register_notebook_runner(config: pytest.Config) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_iterbench.errors import Problem, WorkspaceError
+from pytest_iterbench.workspace.schema_memo import SchemaMemo
 from pytest_iterbench.workspace.schemas import SchemaName, validate, value_problems
 
 
@@ -27,15 +28,22 @@ def read_json(path: Path, display: str) -> tuple[Any, list[Problem]]:
     integer too long for Python to parse and nesting too deep for its parser
     are problems too, not exceptions.
     """
+    text, problems = read_text(path, display)
+    if text is None:
+        return None, problems
+    return parse_json(text, display)
+
+
+def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
+    """A regular file's UTF-8 text, or None and the problem that kept it from being read."""
     try:
         if not stat.S_ISREG(path.stat().st_mode):
             return None, [Problem(display, "", f"expected a regular file, found {_kind(path)}")]
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8"), []
     except FileNotFoundError:
         return None, [Problem(display, "", f"file not found (expected at {path})")]
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(display, "", f"cannot be read: {exc}")]
-    return parse_json(text, display)
 
 
 def parse_json(text: str, display: str) -> tuple[Any, list[Problem]]:
@@ -62,19 +70,29 @@ def _kind(path: Path) -> str:
 
 
 def read_document(
-    path: Path, name: SchemaName, *, check_schema: bool = True
+    path: Path, name: SchemaName, *, check_schema: bool = True, memo: SchemaMemo | None = None
 ) -> tuple[Any, list[Problem]]:
     """One definition file, parsed and schema-validated: the document (None if any problem) and the problems.
 
     ``check_schema=False`` checks the values only (:func:`value_problems`), for a
-    file whose schema check already passed in another process.
+    file whose schema check already passed in another process. With a ``memo``,
+    a text identical to one whose check passed before is not checked again, and
+    a text whose check passes is remembered.
     """
-    document, problems = read_json(path, path.name)
+    text, problems = read_text(path, path.name)
+    if text is None:
+        return None, problems
+    document, problems = parse_json(text, path.name)
     if problems:
         return None, problems
-    problems = (
-        validate(name, document, path.name) if check_schema else value_problems(document, path.name)
-    )
+    if check_schema and memo is not None and memo.passed(name, text):
+        check_schema = False
+    if not check_schema:
+        problems = value_problems(document, path.name)
+        return (None if problems else document), problems
+    problems = validate(name, document, path.name)
+    if memo is not None and not problems:
+        memo.remember(name, text)
     return (None if problems else document), problems
 
 

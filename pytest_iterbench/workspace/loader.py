@@ -38,6 +38,7 @@ from pytest_iterbench.workspace.references import (
     check_references,
     known,
 )
+from pytest_iterbench.workspace.schema_memo import SchemaMemo
 
 # Kept importable from here for code written against the flat layout.
 __all__ = [
@@ -91,23 +92,30 @@ class Workspace:
             raise WorkspaceError([Problem(RUNS_FILE, "runs", message)]) from None
 
     @classmethod
-    def load(cls, root: str | Path, *, schema_checked: bool = False) -> Workspace:
+    def load(
+        cls, root: str | Path, *, schema_checked: bool = False, memo: SchemaMemo | None = None
+    ) -> Workspace:
         """Load and validate the three definition files of the workspace at ``root``.
 
         ``schema_checked``: another process on this host (xdist's controller) has
         just validated these files against their schemas, so that check (and the
         import of jsonschema) is skipped. Should the files have changed since and
         anything fail, they are loaded again with every check, whose error stands.
+
+        ``memo``: skip the schema check of a file identical to one whose check
+        passed before, and note the checks that pass; the caller saves it once
+        nothing can refuse the workspace any more (an invalid workspace, or a
+        session refused for another reason, writes nothing).
         """
         root = Path(root).resolve()
         if schema_checked:
             with contextlib.suppress(Exception):
                 return cls._load(root, check_schema=False)
-        return cls._load(root, check_schema=True)
+        return cls._load(root, check_schema=True, memo=memo)
 
     @classmethod
-    def _load(cls, root: Path, *, check_schema: bool) -> Workspace:
-        documents, problems = read_definitions(root, check_schema=check_schema)
+    def _load(cls, root: Path, *, check_schema: bool, memo: SchemaMemo | None = None) -> Workspace:
+        documents, problems = read_definitions(root, check_schema=check_schema, memo=memo)
         if problems:
             raise WorkspaceError(problems)
         found = check_references(Definitions.read(documents, WORKSPACE_FILES), root)
@@ -117,14 +125,14 @@ class Workspace:
 
 
 def read_definitions(
-    root: Path, *, check_schema: bool = True
+    root: Path, *, check_schema: bool = True, memo: SchemaMemo | None = None
 ) -> tuple[dict[str, Any], list[Problem]]:
     """The three definition files, each parsed and schema-validated, and their problems."""
     documents: dict[str, Any] = {}
     problems: list[Problem] = []
     for kind in KINDS:
         documents[kind], file_problems = read_document(
-            root / WORKSPACE_FILES[kind], kind, check_schema=check_schema
+            root / WORKSPACE_FILES[kind], kind, check_schema=check_schema, memo=memo
         )
         problems += file_problems
     return documents, problems
