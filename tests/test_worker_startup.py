@@ -60,11 +60,19 @@ def test_a_file_changed_since_the_check_gets_the_checked_error(workspace, broken
     assert str(trusted.value) == str(checked.value)
 
 
+def _written(path):
+    """Whether ``path`` holds something yet (a file is created before its text is written)."""
+    try:
+        return path.read_text() != ""
+    except FileNotFoundError:
+        return False
+
+
 def _wait_for(path, seconds=60.0):
     deadline = time.monotonic() + seconds
-    while not path.exists() and time.monotonic() < deadline:
+    while not _written(path) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return path.exists()
+    return _written(path)
 
 
 def _alive(pid: int) -> bool:
