@@ -12,6 +12,8 @@ from typing import Any
 
 #: Each execution appends its iteration's id (and whether it is a smoke check) to this file.
 COUNTER_VARIABLE = "ITERBENCH_TEST_COUNTER"
+#: A folder where each run() touches a file when it starts: "v1 run", or "v1 smoke" in a smoke test.
+STARTED_VARIABLE = "ITERBENCH_TEST_STARTED"
 
 COUNTING_MAIN = """
 import os
@@ -19,10 +21,13 @@ import time
 
 
 def run(parameters):
+    smoke = "smoke" if os.environ.get("ITERBENCH_SMOKE") else "run"
+    started = os.environ.get("ITERBENCH_TEST_STARTED")
+    if started:
+        open(os.path.join(started, f"{parameters['name']} {smoke}"), "w").close()
     time.sleep(parameters.get("sleep", 0))
     counter = os.environ.get("ITERBENCH_TEST_COUNTER")
     if counter:
-        smoke = "smoke" if os.environ.get("ITERBENCH_SMOKE") else "run"
         with open(counter, "a") as handle:
             handle.write(f"{parameters['name']} {smoke}\\n")
     return {"y_true": [0, 1, 1, 0], "y_pred": PREDICTIONS}
