@@ -9,7 +9,7 @@ should not pay for the report and the API.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pytest_iterbench import lazy
 
@@ -92,10 +92,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name's module when the name is first used (PEP 562)."""
-    return lazy.attribute(__name__, _OWNERS, name)
-
-
-def __dir__() -> list[str]:
-    return lazy.names(__name__, _OWNERS)
+__getattr__, __dir__ = lazy.exports(__name__, _OWNERS)

@@ -12,7 +12,7 @@ package loads no model and imports no torch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pytest_iterbench import lazy
 
@@ -39,9 +39,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    return lazy.attribute(__name__, _OWNERS, name)
-
-
-def __dir__() -> list[str]:
-    return lazy.names(__name__, _OWNERS)
+__getattr__, __dir__ = lazy.exports(__name__, _OWNERS)

@@ -17,7 +17,7 @@ The modules form layers, each importing only from those below it:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pytest_iterbench import lazy
 
@@ -141,9 +141,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    return lazy.attribute(__name__, _OWNERS, name)
-
-
-def __dir__() -> list[str]:
-    return lazy.names(__name__, _OWNERS)
+__getattr__, __dir__ = lazy.exports(__name__, _OWNERS)

@@ -9,7 +9,7 @@ re-exported from the module that owns it, on first use: importing the package
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pytest_iterbench import lazy
 
@@ -91,13 +91,7 @@ _OWNERS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name's module when the name is first used (PEP 562)."""
-    return lazy.attribute(__name__, _OWNERS, name)
-
-
-def __dir__() -> list[str]:
-    return lazy.names(__name__, _OWNERS)
+__getattr__, __dir__ = lazy.exports(__name__, _OWNERS)
 
 
 __all__ = [

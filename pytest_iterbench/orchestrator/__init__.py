@@ -5,7 +5,7 @@ Public names are re-exported here; see ``docs/orchestrator.md``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pytest_iterbench import lazy
 
@@ -38,9 +38,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    return lazy.attribute(__name__, _OWNERS, name)
-
-
-def __dir__() -> list[str]:
-    return lazy.names(__name__, _OWNERS)
+__getattr__, __dir__ = lazy.exports(__name__, _OWNERS)
