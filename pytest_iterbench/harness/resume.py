@@ -27,13 +27,12 @@ RecordedKey = tuple[str, str, int]
 
 
 def recorded_keys(state: IterbenchSession, session_id: str) -> set[RecordedKey]:
-    """The (iteration, metric, repeat) of every record of ``session_id`` for this run."""
-    records = ResultsStore(state.workspace.root).read()
-    return {
-        (r["iteration_id"], r["metric_id"], int(r.get("repeat") or 0))
-        for r in records
-        if r.get("session_id") == session_id and r.get("run_id") == state.run.id
-    }
+    """The (iteration, metric, repeat) of every record of ``session_id`` for this run.
+
+    Read through the index: the session's own records, not the whole history.
+    """
+    records = ResultsStore(state.workspace.root).run_records(state.run.id, [session_id])
+    return {(r["iteration_id"], r["metric_id"], int(r.get("repeat") or 0)) for r in records}
 
 
 def narrow_items(config: pytest.Config, items: list[pytest.Item], state: IterbenchSession) -> None:

@@ -149,12 +149,8 @@ def _lines(path: Path) -> int:
 
 
 def session_records(root: Path, run_id: str, session_id: str) -> list[dict[str, Any]]:
-    """The records a session wrote for a run."""
-    return [
-        r
-        for r in ResultsStore(root).read()
-        if r.get("session_id") == session_id and r.get("run_id") == run_id
-    ]
+    """The records a session wrote for a run, read through the index (not the whole history)."""
+    return list(ResultsStore(root).run_records(run_id, [session_id]))
 
 
 def failed_items(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
