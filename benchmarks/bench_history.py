@@ -12,6 +12,9 @@ the empty history's compares the session's one: the "vs empty" ratios mix the
 history's size with the report's content. ``--one-pair`` writes histories whose
 ``run-001`` records all belong to the pair the session measures (``v1`` ×
 ``accuracy``): the report's content stays the same, and only the history grows.
+``--resumed`` starts each session as the orchestrator does, with
+``--iterbench-session`` (a new id each time): such a session first looks up
+what its id has recorded already.
 
 Each history is written once under ``--cache`` (default
 ``/tmp/iterbench-history``) by writing record lines directly, and reused; its
@@ -39,6 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import user_install
 from bench_item_overhead import session_environment
 from figures import summary, table
+
+from pytest_iterbench.results.records import new_session_id
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = 100
@@ -158,7 +163,8 @@ def prepare(cache: Path, size: int, all_in_run: bool, one_pair: bool = False) ->
     return folder, wall
 
 
-def session_command(folder: Path) -> list[str]:
+def session_command(folder: Path, resumed: bool = False) -> list[str]:
+    resume = ["--iterbench-session", new_session_id()] if resumed else []
     return [
         sys.executable,
         "-m",
@@ -173,6 +179,7 @@ def session_command(folder: Path) -> list[str]:
         "--rootdir",
         str(folder),
         str(folder / "runs.json"),
+        *resume,
     ]
 
 
@@ -210,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run-001's history holds only the session's pair (the report's content stays the same)",
     )
+    parser.add_argument(
+        "--resumed",
+        action="store_true",
+        help="sessions started as the orchestrator starts them (--iterbench-session)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -221,10 +233,15 @@ def main(argv: list[str] | None = None) -> int:
     peaks: dict[tuple[str, tuple[int, bool]], list[float]] = {}
     for _ in range(args.repeats):
         for case in cases:  # interleaved: every size once per round
-            for kind, command in (("session", session_command), ("report", report_command)):
+            for kind in ("session", "report"):
                 if kind == "session" and case[1]:
                     continue
-                _, wall, peak = measure(command(folders[case]), args.cache)
+                command = (
+                    session_command(folders[case], args.resumed)
+                    if kind == "session"
+                    else report_command(folders[case])
+                )
+                _, wall, peak = measure(command, args.cache)
                 walls.setdefault((kind, case), []).append(wall)
                 peaks.setdefault((kind, case), []).append(peak)
     base = {kind: summary(walls[kind, cases[0]])["median"] for kind in ("session", "report")}
@@ -260,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.one_pair
         else "run-001's history: 100 iterations from 10,000 records on"
     )
-    print(f"{shape}.\n\n{table(headers, rows)}")
+    started = " Sessions started with `--iterbench-session` (`--resumed`)." if args.resumed else ""
+    print(f"{shape}.{started}\n\n{table(headers, rows)}")
     print(f"\n{user_install.describe(user_install.plugins_left_out())}")
     return 0
 
