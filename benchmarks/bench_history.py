@@ -29,6 +29,7 @@ runs in a fresh wrapper process that reports its child's peak RSS.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -231,17 +232,13 @@ def main(argv: list[str] | None = None) -> int:
         folders[case], index_build[case] = prepare(args.cache, *case, args.one_pair)
     walls: dict[tuple[str, tuple[int, bool]], list[float]] = {}
     peaks: dict[tuple[str, tuple[int, bool]], list[float]] = {}
+    session = functools.partial(session_command, resumed=args.resumed)
     for _ in range(args.repeats):
         for case in cases:  # interleaved: every size once per round
-            for kind in ("session", "report"):
+            for kind, command in (("session", session), ("report", report_command)):
                 if kind == "session" and case[1]:
                     continue
-                command = (
-                    session_command(folders[case], args.resumed)
-                    if kind == "session"
-                    else report_command(folders[case])
-                )
-                _, wall, peak = measure(command, args.cache)
+                _, wall, peak = measure(command(folders[case]), args.cache)
                 walls.setdefault((kind, case), []).append(wall)
                 peaks.setdefault((kind, case), []).append(peak)
     base = {kind: summary(walls[kind, cases[0]])["median"] for kind in ("session", "report")}

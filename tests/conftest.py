@@ -170,3 +170,33 @@ def workspace(pytester: pytest.Pytester) -> WorkspaceBuilder:
 def record_keys(records: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
     """The (run, iteration, metric) triples of some records."""
     return {(r["run_id"], r["iteration_id"], r["metric_id"]) for r in records}
+
+
+def old_record(
+    n: int, run: str = "run-001", session: str = "20200101T000000Z-old00000", **fields: Any
+) -> dict[str, Any]:
+    """A valid record of an earlier session (``v1`` x ``accuracy`` unless ``fields`` say otherwise)."""
+    return {
+        "record_id": f"old-{n}",
+        "session_id": session,
+        "run_id": run,
+        "iteration_id": "v1",
+        "metric_id": "accuracy",
+        "value": 0.5,
+        "unit": "%",
+        "status": "passed",
+        "executed_at": "2020-01-01T00:00:00.000Z",
+        "environment": {"platform": "linux", "python": "3.11"},
+        "config_hash": "old",
+        **fields,
+    }
+
+
+def write_results(path: Path, lines: list[str]) -> None:
+    """A ``results.json`` holding ``lines`` (record texts), one per line as the store writes them."""
+    path.write_text(
+        '{\n  "$schema": "schemas/results-schema.json",\n  "results": [\n'
+        + ",\n".join("    " + line for line in lines)
+        + "\n  ]\n}\n",
+        encoding="utf-8",
+    )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from pytest_iterbench.orchestrator.benchmark import session_records
+from pytest_iterbench.results.records import new_session_id
 from pytest_iterbench.results.store import ResultsStore
-from tests.conftest import WorkspaceBuilder
+from tests.conftest import WorkspaceBuilder, old_record, write_results
 
 COUNTING_MAIN = """
 import os
@@ -72,40 +72,22 @@ def test_resumed_session_under_xdist(
     assert (workspace.root / "count.txt").read_text() == "xx"
 
 
-def _history_record(n: int, session: str, run: str, iteration: str) -> dict[str, object]:
-    return {
-        "record_id": f"old-{n}", "session_id": session, "run_id": run,
-        "iteration_id": iteration, "metric_id": "accuracy", "value": 1.0, "unit": "%",
-        "status": "passed", "executed_at": "2020-01-01T00:00:00.000Z",
-        "environment": {"platform": "linux", "python": "3.11"}, "config_hash": "old",
-    }  # fmt: skip
-
-
-def _append_history(results: Path, records: list[dict[str, object]]) -> None:
-    """Records appended by hand after the document's last record, one per line as the store writes them."""
-    text = results.read_text(encoding="utf-8")
-    head, _, tail = text.rpartition("\n  ]")
-    lines = "".join(",\n    " + json.dumps(record) for record in records)
-    results.write_text(head + lines + "\n  ]" + tail, encoding="utf-8")
-
-
 def test_a_resumed_session_reads_its_own_records_through_the_index_not_the_whole_history(
     pytester: pytest.Pytester, workspace: WorkspaceBuilder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _workspace(workspace)
-    pytester.runpytest("--iterbench", "run-001", "--iterbench-only", "v1").assert_outcomes(
-        passed=2, deselected=2
-    )
-    session = workspace.results()[0]["session_id"]
+    session = new_session_id()  # chosen before the first attempt, as the orchestrator does
     # v2's key recorded by another session, and by this session id under another run:
     # neither is this session's record of run-001, so v2 must still run.
-    _append_history(
-        workspace.root / "results.json",
-        [
-            _history_record(0, "20200101T000000Z-old00000", "run-001", "v2"),
-            _history_record(1, session, "run-other", "v2"),
-        ],
+    history = [
+        old_record(0, iteration_id="v2"),
+        old_record(1, run="run-other", session=session, iteration_id="v2"),
+    ]
+    write_results(workspace.root / "results.json", [json.dumps(r) for r in history])
+    first = pytester.runpytest(
+        "--iterbench", "run-001", "--iterbench-session", session, "--iterbench-only", "v1"
     )
+    first.assert_outcomes(passed=2, deselected=2)
 
     def whole_history(self: ResultsStore) -> list[dict[str, object]]:
         raise AssertionError("a resumed session parsed the whole of results.json")
@@ -114,10 +96,10 @@ def test_a_resumed_session_reads_its_own_records_through_the_index_not_the_whole
     result = pytester.runpytest("--iterbench", "run-001", "--iterbench-session", session)
     result.assert_outcomes(passed=2, deselected=2)
     records = workspace.results()
-    assert [(r["run_id"], r["iteration_id"]) for r in records if r["session_id"] == session] == [
-        ("run-001", "v1"), ("run-001", "v1"), ("run-other", "v2"), ("run-001", "v2"), ("run-001", "v2"),
+    assert records[:2] == history
+    assert [(r["run_id"], r["iteration_id"]) for r in records[2:]] == [
+        ("run-001", "v1"), ("run-001", "v1"), ("run-001", "v2"), ("run-001", "v2"),
     ]  # fmt: skip
+    assert {r["session_id"] for r in records[2:]} == {session}
     assert (workspace.root / "count.txt").read_text() == "xx"
-    assert session_records(workspace.root, "run-001", session) == [
-        r for r in records if r["session_id"] == session and r["run_id"] == "run-001"
-    ]
+    assert session_records(workspace.root, "run-001", session) == records[2:]

@@ -8,34 +8,9 @@ import pytest
 
 from pytest_iterbench.cli import main
 from pytest_iterbench.results.store import ResultsStore
+from tests.conftest import old_record, write_results
 
 XDIST = [[], ["-n", "2"]]
-
-
-def old_record(n, run="run-001", session="20200101T000000Z-old00000", **fields):
-    return {
-        "record_id": f"old-{n}",
-        "session_id": session,
-        "run_id": run,
-        "iteration_id": "v1",
-        "metric_id": "accuracy",
-        "value": 0.5,
-        "unit": "%",
-        "status": "passed",
-        "executed_at": "2020-01-01T00:00:00.000Z",
-        "environment": {"platform": "linux", "python": "3.11"},
-        "config_hash": "old",
-        **fields,
-    }
-
-
-def write_results(path, lines):
-    path.write_text(
-        '{\n  "$schema": "schemas/results-schema.json",\n  "results": [\n'
-        + ",\n".join("    " + line for line in lines)
-        + "\n  ]\n}\n",
-        encoding="utf-8",
-    )
 
 
 @pytest.fixture

@@ -31,8 +31,9 @@ def report_action(
             raise StepFailed(
                 f"report:{run_id}", f"{store.path}: expected records of run {run_id!r}, found none"
             )
-        latest = latest_values(store.run_records(run_id)) if narrator else []  # streamed
-        narrative = narrator(run_id, latest) if narrator else Narrative()
+        narrative = Narrative()
+        if narrator:
+            narrative = narrator(run_id, latest_values(store.run_records(run_id)))
         paths = write_reports(
             root, load_run_samples(store, run_id, session), run_id,
             iteration_order=run.iteration_ids, metric_order=run.metric_ids,
